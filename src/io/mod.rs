@@ -1,0 +1,16 @@
+//! Readers, validation and writers: the only place that knows file formats.
+//! Everything is projected to British National Grid metres on the way in and
+//! written back as WGS84 (6 decimals) on the way out.
+
+pub mod geojson;
+pub mod postcodes;
+pub mod referrals;
+pub mod report;
+pub mod shapefile;
+pub mod table;
+pub mod vector;
+pub mod workspace;
+pub mod writers;
+
+pub use report::{Diagnostic, Report, Severity};
+pub use workspace::{load_workspace, Atlas};

@@ -1,0 +1,392 @@
+//! Writers: need maps, equity tables and roll-ups as GeoJSON (WGS84, 6
+//! decimals), CSV and text, after disclosure control for the given role.
+
+use std::io::Write;
+use std::path::Path;
+
+use geo::MultiPolygon;
+use serde_json::{json, Map, Value};
+
+use crate::analysis::{AreaNeed, EquityRow, EquityTable, NeedMap, Rollup, RollupUnit};
+use crate::error::{Error, Result};
+use crate::model::Area;
+use crate::privacy::{Count, Policy, Role};
+use crate::spatial::crs::trim6;
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn count_value(c: Count) -> Value {
+    match c {
+        Count::Value(v) if v.fract() == 0.0 => json!(v as i64),
+        Count::Value(v) => json!(v),
+        Count::Suppressed(s) => json!(s),
+    }
+}
+
+/// GeoJSON geometry of a WGS84 multipolygon, coordinates trimmed to 6 decimals.
+pub fn multipolygon_json(mp: &MultiPolygon<f64>) -> Value {
+    let polys: Vec<Value> =
+        mp.0.iter()
+            .map(|p| {
+                let rings: Vec<Value> = std::iter::once(p.exterior())
+                    .chain(p.interiors())
+                    .map(|r| {
+                        Value::Array(
+                            r.0.iter()
+                                .map(|c| json!([trim6(c.x), trim6(c.y)]))
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                Value::Array(rings)
+            })
+            .collect();
+    if polys.len() == 1 {
+        json!({"type": "Polygon", "coordinates": polys[0]})
+    } else {
+        json!({"type": "MultiPolygon", "coordinates": polys})
+    }
+}
+
+/// The published properties of one area.
+pub fn area_properties(
+    area: &Area,
+    n: &AreaNeed,
+    need: &NeedMap,
+    role: Role,
+    policy: &Policy,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("area_id".into(), json!(area.code));
+    m.insert("name".into(), json!(area.name));
+    m.insert("population".into(), json!(area.population));
+    let c = policy.count(n.referrals as f64, role);
+    m.insert("referrals".into(), count_value(c));
+    m.insert(
+        "rate_per_1000".into(),
+        json!(policy.rate_per_1000(n.referrals as f64, n.population, n.rate_per_1000, role)),
+    );
+    m.insert("need_score".into(), json!(n.need_score.map(round2)));
+    m.insert("simd_rank".into(), json!(area.simd.map(|s| s.rank)));
+    m.insert("simd_decile".into(), json!(area.simd.map(|s| s.decile)));
+    m.insert("simd_quintile".into(), json!(area.simd.map(|s| s.quintile)));
+    for (g, name) in need.groups.iter().enumerate() {
+        m.insert(
+            format!("referrals_{name}"),
+            count_value(policy.count(n.by_group[g] as f64, role)),
+        );
+    }
+    m
+}
+
+/// The need map as a GeoJSON FeatureCollection.
+pub fn need_geojson(areas: &[Area], need: &NeedMap, role: Role, policy: &Policy) -> Value {
+    let features: Vec<Value> = areas
+        .iter()
+        .zip(&need.areas)
+        .enumerate()
+        .map(|(i, (a, n))| {
+            json!({
+                "type": "Feature",
+                "id": i,
+                "properties": area_properties(a, n, need, role, policy),
+                "geometry": multipolygon_json(&a.geometry_wgs84),
+            })
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    // Write to a temporary file beside the target, then rename: never a half-written output.
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Write the need map as GeoJSON.
+pub fn write_need_geojson(
+    path: &Path,
+    areas: &[Area],
+    need: &NeedMap,
+    role: Role,
+    policy: &Policy,
+) -> Result<()> {
+    let v = need_geojson(areas, need, role, policy);
+    let bytes = serde_json::to_vec(&v).map_err(|e| Error::BadInput(e.to_string()))?;
+    write_file(path, &bytes)
+}
+
+fn csv_cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn csv_bytes(headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(headers)
+        .map_err(|e| Error::BadInput(e.to_string()))?;
+    for r in rows {
+        w.write_record(r)
+            .map_err(|e| Error::BadInput(e.to_string()))?;
+    }
+    w.into_inner().map_err(|e| Error::BadInput(e.to_string()))
+}
+
+/// Write the need map as CSV, one row per area, with per-group and per-period counts.
+pub fn write_need_csv(
+    path: &Path,
+    areas: &[Area],
+    need: &NeedMap,
+    role: Role,
+    policy: &Policy,
+) -> Result<()> {
+    let mut headers: Vec<String> = [
+        "area_id",
+        "name",
+        "population",
+        "referrals",
+        "rate_per_1000",
+        "need_score",
+        "simd_rank",
+        "simd_decile",
+        "simd_quintile",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    headers.extend(need.groups.iter().map(|g| format!("referrals_{g}")));
+    headers.extend(need.periods.iter().map(|p| format!("referrals_{p}")));
+    let rows: Vec<Vec<String>> = areas
+        .iter()
+        .zip(&need.areas)
+        .map(|(a, n)| {
+            let props = area_properties(a, n, need, role, policy);
+            let mut row: Vec<String> = headers[..9 + need.groups.len()]
+                .iter()
+                .map(|h| props.get(h).map(csv_cell).unwrap_or_default())
+                .collect();
+            row.extend(
+                n.by_period
+                    .iter()
+                    .map(|&c| policy.count(c as f64, role).to_string()),
+            );
+            row
+        })
+        .collect();
+    write_file(path, &csv_bytes(&headers, &rows)?)
+}
+
+fn equity_cells(r: &EquityRow, label: String, role: Role, policy: &Policy) -> Vec<String> {
+    let c = policy.count(r.referrals as f64, role);
+    let rate = policy.rate_per_1000(
+        r.referrals as f64,
+        Some(r.population),
+        r.rate_per_1000,
+        role,
+    );
+    let mut v = vec![
+        label,
+        r.areas.to_string(),
+        format!("{:.0}", r.population),
+        c.to_string(),
+        rate.map(|x| format!("{x:.2}")).unwrap_or_default(),
+        r.share_of_population
+            .map(|x| format!("{:.1}", x * 100.0))
+            .unwrap_or_default(),
+    ];
+    v.extend(
+        r.by_group
+            .iter()
+            .map(|&g| policy.count(g as f64, role).to_string()),
+    );
+    v
+}
+
+/// The equity table as rows of text cells (header first).
+pub fn equity_rows(
+    t: &EquityTable,
+    role: Role,
+    policy: &Policy,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut headers: Vec<String> = [
+        "simd_quintile",
+        "areas",
+        "population",
+        "referrals",
+        "rate_per_1000",
+        "population_pct",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    headers.extend(t.groups.iter().map(|g| format!("referrals_{g}")));
+    let mut rows: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|r| {
+            let label = r
+                .simd_quintile
+                .map(|q| q.to_string())
+                .unwrap_or_else(|| "no SIMD".into());
+            equity_cells(r, label, role, policy)
+        })
+        .collect();
+    rows.push(equity_cells(&t.total, "total".into(), role, policy));
+    (headers, rows)
+}
+
+/// The equity table as JSON.
+pub fn equity_json(t: &EquityTable, role: Role, policy: &Policy) -> Value {
+    let row = |r: &EquityRow| {
+        let mut m = Map::new();
+        m.insert("simd_quintile".into(), json!(r.simd_quintile));
+        m.insert("areas".into(), json!(r.areas));
+        m.insert("population".into(), json!(r.population.round()));
+        m.insert(
+            "referrals".into(),
+            count_value(policy.count(r.referrals as f64, role)),
+        );
+        m.insert(
+            "rate_per_1000".into(),
+            json!(policy.rate_per_1000(
+                r.referrals as f64,
+                Some(r.population),
+                r.rate_per_1000,
+                role
+            )),
+        );
+        m.insert(
+            "population_share".into(),
+            json!(r.share_of_population.map(|x| (x * 1e4).round() / 1e4)),
+        );
+        let groups: Map<String, Value> = t
+            .groups
+            .iter()
+            .zip(&r.by_group)
+            .map(|(g, &c)| (g.clone(), count_value(policy.count(c as f64, role))))
+            .collect();
+        m.insert("referrals_by_group".into(), Value::Object(groups));
+        Value::Object(m)
+    };
+    json!({"rows": t.rows.iter().map(row).collect::<Vec<_>>(), "total": row(&t.total)})
+}
+
+/// Write the equity table as CSV.
+pub fn write_equity_csv(path: &Path, t: &EquityTable, role: Role, policy: &Policy) -> Result<()> {
+    let (h, r) = equity_rows(t, role, policy);
+    write_file(path, &csv_bytes(&h, &r)?)
+}
+
+/// Plain-text table for the terminal.
+pub fn text_table(headers: &[String], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let mut out = line(headers);
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    out
+}
+
+fn rollup_cells(u: &RollupUnit, role: Role, policy: &Policy) -> Vec<String> {
+    let mut v = vec![
+        u.code.clone(),
+        u.name.clone().unwrap_or_default(),
+        format!("{:.2}", u.areas),
+        format!("{:.0}", u.population),
+        policy.count(u.referrals, role).to_string(),
+        policy
+            .rate_per_1000(u.referrals, Some(u.population), u.rate_per_1000, role)
+            .map(|x| format!("{x:.2}"))
+            .unwrap_or_default(),
+        u.need_score.map(|x| format!("{x:.2}")).unwrap_or_default(),
+        u.share_simd_q1
+            .map(|x| format!("{:.1}", x * 100.0))
+            .unwrap_or_default(),
+    ];
+    v.extend(
+        u.by_group
+            .iter()
+            .map(|&g| policy.count(g, role).to_string()),
+    );
+    v
+}
+
+/// A roll-up as rows of text cells (header first); the unassigned row last when it has areas.
+pub fn rollup_rows(r: &Rollup, role: Role, policy: &Policy) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut headers: Vec<String> = [
+        "code",
+        "name",
+        "areas",
+        "population",
+        "referrals",
+        "rate_per_1000",
+        "need_score",
+        "simd_q1_pct",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    headers.extend(r.groups.iter().map(|g| format!("referrals_{g}")));
+    let mut rows: Vec<Vec<String>> = r
+        .units
+        .iter()
+        .map(|u| rollup_cells(u, role, policy))
+        .collect();
+    if r.unassigned.areas > 0.0 {
+        rows.push(rollup_cells(&r.unassigned, role, policy));
+    }
+    (headers, rows)
+}
+
+/// A roll-up as JSON.
+pub fn rollup_json(r: &Rollup, role: Role, policy: &Policy) -> Value {
+    let unit = |u: &RollupUnit| {
+        json!({
+            "code": u.code,
+            "name": u.name,
+            "areas": round2(u.areas),
+            "population": u.population.round(),
+            "referrals": count_value(policy.count(u.referrals, role)),
+            "rate_per_1000": policy.rate_per_1000(u.referrals, Some(u.population), u.rate_per_1000, role),
+            "need_score": u.need_score.map(round2),
+            "simd_q1_share": u.share_simd_q1.map(|x| (x * 1e4).round() / 1e4),
+        })
+    };
+    json!({
+        "level": r.level,
+        "units": r.units.iter().map(unit).collect::<Vec<_>>(),
+        "unassigned": unit(&r.unassigned),
+    })
+}
+
+/// Write a roll-up as CSV.
+pub fn write_rollup_csv(path: &Path, r: &Rollup, role: Role, policy: &Policy) -> Result<()> {
+    let (h, rows) = rollup_rows(r, role, policy);
+    write_file(path, &csv_bytes(&h, &rows)?)
+}

@@ -1,0 +1,217 @@
+//! The area index: an R-tree over the bounding boxes of the prepared area
+//! polygons (rstar, bulk-loaded) for window and nearest queries, and a uniform
+//! grid built from the same boxes for bulk point location.
+//!
+//! Point location returns the first area, in id order, whose prepared polygon
+//! contains the point, so the answer is deterministic even where generalised
+//! boundaries overlap.
+
+use geo::MultiPolygon;
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+
+use super::prepared::PreparedPolygon;
+use crate::model::AreaId;
+
+type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// Upper bound on grid cells (memory: 4 bytes a cell).
+const MAX_CELLS: usize = 1 << 22;
+
+/// Prepared polygons with an R-tree and a point-location grid.
+pub struct AreaIndex {
+    polys: Vec<PreparedPolygon>,
+    rtree: RTree<BoxEntry>,
+    grid: Grid,
+}
+
+struct Grid {
+    x0: f64,
+    y0: f64,
+    inv_cell: f64,
+    nx: usize,
+    ny: usize,
+    cell_start: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl AreaIndex {
+    /// Build the index over polygons in working-CRS metres; `AreaId(i)` is `geoms[i]`.
+    pub fn new(geoms: &[&MultiPolygon<f64>]) -> AreaIndex {
+        let polys: Vec<PreparedPolygon> =
+            geoms.par_iter().map(|g| PreparedPolygon::new(g)).collect();
+        AreaIndex::from_prepared(polys)
+    }
+
+    /// Build the index from polygons prepared already.
+    pub fn from_prepared(polys: Vec<PreparedPolygon>) -> AreaIndex {
+        let entries: Vec<BoxEntry> = polys
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.bbox()[0] <= p.bbox()[2])
+            .map(|(i, p)| {
+                let b = p.bbox();
+                GeomWithData::new(
+                    Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]),
+                    i as u32,
+                )
+            })
+            .collect();
+        let rtree = RTree::bulk_load(entries);
+        let grid = Grid::new(&polys);
+        AreaIndex { polys, rtree, grid }
+    }
+
+    /// Number of areas indexed.
+    pub fn len(&self) -> usize {
+        self.polys.len()
+    }
+
+    /// True when no area is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.polys.is_empty()
+    }
+
+    /// The prepared polygon of an area.
+    pub fn prepared(&self, id: AreaId) -> &PreparedPolygon {
+        &self.polys[id.index()]
+    }
+
+    /// The area containing a point (working CRS), through the grid.
+    #[inline]
+    pub fn locate(&self, x: f64, y: f64) -> Option<AreaId> {
+        let g = &self.grid;
+        let cx = (x - g.x0) * g.inv_cell;
+        let cy = (y - g.y0) * g.inv_cell;
+        if !(cx >= 0.0 && cy >= 0.0 && (cx as usize) < g.nx && (cy as usize) < g.ny) {
+            return None;
+        }
+        let c = cy as usize * g.nx + cx as usize;
+        let (a, b) = (g.cell_start[c] as usize, g.cell_start[c + 1] as usize);
+        g.items[a..b]
+            .iter()
+            .find(|&&i| self.polys[i as usize].contains(x, y))
+            .map(|&i| AreaId(i))
+    }
+
+    /// The area containing a point, through the R-tree (same answer as [`Self::locate`]).
+    pub fn locate_rtree(&self, x: f64, y: f64) -> Option<AreaId> {
+        self.rtree
+            .locate_all_at_point(&[x, y])
+            .map(|e| e.data)
+            .filter(|&i| self.polys[i as usize].contains(x, y))
+            .min()
+            .map(AreaId)
+    }
+
+    /// Locate many points in parallel; `None` where a point is outside every area.
+    pub fn locate_all(&self, xs: &[f64], ys: &[f64]) -> Vec<Option<AreaId>> {
+        xs.par_iter()
+            .zip(ys.par_iter())
+            .with_min_len(4096)
+            .map(|(&x, &y)| self.locate(x, y))
+            .collect()
+    }
+
+    /// Areas whose bounding box meets the window `[min_x, min_y, max_x, max_y]`, in id order.
+    pub fn intersecting_bbox(&self, window: [f64; 4]) -> Vec<AreaId> {
+        let env = AABB::from_corners([window[0], window[1]], [window[2], window[3]]);
+        let mut ids: Vec<AreaId> = self
+            .rtree
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| AreaId(e.data))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+impl Grid {
+    fn new(polys: &[PreparedPolygon]) -> Grid {
+        let boxes: Vec<[f64; 4]> = polys
+            .iter()
+            .map(|p| p.bbox())
+            .filter(|b| b[0] <= b[2])
+            .collect();
+        if boxes.is_empty() {
+            return Grid {
+                x0: 0.0,
+                y0: 0.0,
+                inv_cell: 0.0,
+                nx: 0,
+                ny: 0,
+                cell_start: vec![0],
+                items: Vec::new(),
+            };
+        }
+        let x0 = boxes.iter().map(|b| b[0]).fold(f64::INFINITY, f64::min);
+        let y0 = boxes.iter().map(|b| b[1]).fold(f64::INFINITY, f64::min);
+        let x1 = boxes.iter().map(|b| b[2]).fold(f64::NEG_INFINITY, f64::max);
+        let y1 = boxes.iter().map(|b| b[3]).fold(f64::NEG_INFINITY, f64::max);
+        let (w, h) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
+        // Cells about half the size of a typical (median) area box.
+        let mut sizes: Vec<f64> = boxes
+            .iter()
+            .map(|b| ((b[2] - b[0]) * (b[3] - b[1])).sqrt())
+            .collect();
+        sizes.sort_by(f64::total_cmp);
+        let median = sizes[sizes.len() / 2].max(1e-6);
+        let mut cell = median / 2.0;
+        while (w / cell).ceil() * (h / cell).ceil() > MAX_CELLS as f64 {
+            cell *= 1.25;
+        }
+        let nx = ((w / cell).ceil() as usize).max(1);
+        let ny = ((h / cell).ceil() as usize).max(1);
+        let inv_cell = 1.0 / cell;
+        let range = |b: &[f64; 4]| {
+            let cx0 = (((b[0] - x0) * inv_cell) as usize).min(nx - 1);
+            let cy0 = (((b[1] - y0) * inv_cell) as usize).min(ny - 1);
+            let cx1 = (((b[2] - x0) * inv_cell) as usize).min(nx - 1);
+            let cy1 = (((b[3] - y0) * inv_cell) as usize).min(ny - 1);
+            (cx0, cy0, cx1, cy1)
+        };
+        let mut counts = vec![0u32; nx * ny + 1];
+        for p in polys {
+            let b = p.bbox();
+            if b[0] > b[2] {
+                continue;
+            }
+            let (cx0, cy0, cx1, cy1) = range(&b);
+            for cy in cy0..=cy1 {
+                for c in &mut counts[cy * nx + cx0..=cy * nx + cx1] {
+                    *c += 1;
+                }
+            }
+        }
+        let mut cell_start = vec![0u32; nx * ny + 1];
+        for c in 0..nx * ny {
+            cell_start[c + 1] = cell_start[c] + counts[c];
+        }
+        let mut fill = cell_start.clone();
+        let mut items = vec![0u32; cell_start[nx * ny] as usize];
+        for (i, p) in polys.iter().enumerate() {
+            let b = p.bbox();
+            if b[0] > b[2] {
+                continue;
+            }
+            let (cx0, cy0, cx1, cy1) = range(&b);
+            for cy in cy0..=cy1 {
+                for cx in cx0..=cx1 {
+                    let c = cy * nx + cx;
+                    items[fill[c] as usize] = i as u32;
+                    fill[c] += 1;
+                }
+            }
+        }
+        Grid {
+            x0,
+            y0,
+            inv_cell,
+            nx,
+            ny,
+            cell_start,
+            items,
+        }
+    }
+}

@@ -1,0 +1,187 @@
+// Types mirroring the needmap JSON API, and the functions that fetch it.
+// Everything is same-origin; GeoJSON is RFC 7946 (WGS84 lon/lat).
+
+import type { FeatureCollection, MultiPolygon, Point, Polygon } from 'geojson';
+
+/** A count after disclosure control: a number, or a string such as "<10" when suppressed. */
+export type Count = number | string;
+
+export type Role = 'public' | 'planner' | (string & {});
+
+/** [minLon, minLat, maxLon, maxLat] in WGS84. */
+export type Bbox = [number, number, number, number];
+
+/** GET /api/meta */
+export interface Meta {
+  region: string;
+  bbox_wgs84: Bbox;
+  areas: number;
+  boundary_sets: string[];
+  premises_kinds: string[];
+  groups: string[];
+  role: Role;
+  /** Optional attribution text for the data shown (shown in the footer). */
+  attribution?: string;
+}
+
+/** Properties of one small area in GET /api/areas. */
+export interface AreaProperties {
+  area_id: string;
+  name: string | null;
+  population: number | null;
+  referrals: Count;
+  /** null when suppressed or unknown. */
+  rate_per_1000: number | null;
+  /** 0-100. */
+  need_score: number | null;
+  simd_rank: number | null;
+  /** 1 = most deprived. */
+  simd_decile: number | null;
+  simd_quintile: number | null;
+}
+
+export type AreaCollection = FeatureCollection<Polygon | MultiPolygon, AreaProperties>;
+
+/** GET /api/areas/{area_id} */
+export interface AreaDetail extends AreaProperties {
+  /** Parent codes by column name, e.g. {"iz2011": "S02001234", "council": "S12000036"}. */
+  parents: Record<string, string>;
+  referrals_by_group: Record<string, Count>;
+  indicators: Record<string, number | null>;
+}
+
+export interface EquityTotal {
+  areas: number;
+  population: number;
+  referrals: Count;
+  rate_per_1000: number | null;
+}
+
+export interface EquityRow extends EquityTotal {
+  /** 1 = most deprived ... 5 = least deprived. */
+  simd_quintile: number;
+}
+
+/** GET /api/equity */
+export interface Equity {
+  rows: EquityRow[];
+  total: EquityTotal;
+}
+
+/** Properties of one premises in GET /api/premises. */
+export interface PremisesProperties {
+  premises_id: string | number;
+  name: string;
+  /** school | nursery | health_centre | leisure_centre | social_work_office | care_provider | ... */
+  kind: string;
+  /** Semicolon-separated list of services. */
+  services: string;
+  capacity: number | null;
+  provider: string | null;
+  /** OpenStreetMap opening_hours syntax. */
+  opening_hours: string | null;
+}
+
+export type PremisesCollection = FeatureCollection<Point, PremisesProperties>;
+
+export interface BoundaryProperties {
+  boundary_id: string | number;
+  name: string | null;
+}
+
+export type BoundaryCollection = FeatureCollection<Polygon | MultiPolygon, BoundaryProperties>;
+
+export interface SearchResult {
+  area_id: string;
+  name: string | null;
+  bbox_wgs84: Bbox;
+}
+
+/** GET /api/search?q= */
+export interface SearchResponse {
+  results: SearchResult[];
+}
+
+/** The JSON body of every non-2xx response. */
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+}
+
+/** A failed API call: HTTP status, the server's error code and message. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly url: string;
+
+  constructor(status: number, code: string, message: string, url: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.url = url;
+  }
+}
+
+function isErrorBody(v: unknown): v is ApiErrorBody {
+  return typeof v === 'object' && v !== null && typeof (v as ApiErrorBody).error === 'string';
+}
+
+/** Fetch JSON from the API, turning non-2xx answers and network failures into ApiError. */
+export async function fetchJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { Accept: 'application/json' }, signal });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', `Could not reach the server (${String(e)})`, url);
+  }
+  if (!res.ok) {
+    let code = `http_${res.status}`;
+    let message = res.statusText || `HTTP ${res.status}`;
+    try {
+      const body: unknown = await res.json();
+      if (isErrorBody(body)) {
+        code = body.error;
+        if (typeof body.message === 'string' && body.message) message = body.message;
+      }
+    } catch {
+      // Not JSON: keep the status text.
+    }
+    throw new ApiError(res.status, code, message, url);
+  }
+  try {
+    return (await res.json()) as T;
+  } catch (e) {
+    throw new ApiError(res.status, 'bad_json', `The server sent a response that is not JSON (${String(e)})`, url);
+  }
+}
+
+export const getMeta = (signal?: AbortSignal): Promise<Meta> => fetchJson<Meta>('/api/meta', signal);
+
+export const getAreas = (signal?: AbortSignal): Promise<AreaCollection> =>
+  fetchJson<AreaCollection>('/api/areas', signal);
+
+export const getArea = (areaId: string, signal?: AbortSignal): Promise<AreaDetail> =>
+  fetchJson<AreaDetail>(`/api/areas/${encodeURIComponent(areaId)}`, signal);
+
+export const getEquity = (signal?: AbortSignal): Promise<Equity> => fetchJson<Equity>('/api/equity', signal);
+
+export const getPremises = (signal?: AbortSignal): Promise<PremisesCollection> =>
+  fetchJson<PremisesCollection>('/api/premises', signal);
+
+export const getBoundaries = (name: string, signal?: AbortSignal): Promise<BoundaryCollection> =>
+  fetchJson<BoundaryCollection>(`/api/boundaries/${encodeURIComponent(name)}`, signal);
+
+export const searchAreas = (q: string, signal?: AbortSignal): Promise<SearchResponse> =>
+  fetchJson<SearchResponse>(`/api/search?q=${encodeURIComponent(q)}`, signal);
+
+/** A readable one-line description of any error thrown by the functions above. */
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) {
+    const where = e.status ? `${e.status} ${e.code}` : e.code;
+    return `${e.message} [${where}, ${e.url}]`;
+  }
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

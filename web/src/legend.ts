@@ -1,0 +1,287 @@
+// Choropleth classification and legend (pure: no DOM, no map), plus the legend's DOM
+// rendering at the bottom. Unit-tested in test/legend.test.ts.
+
+import type { ExpressionSpecification, FilterSpecification } from 'maplibre-gl';
+import type { AreaProperties } from './api';
+import { decileLabel, formatBreak } from './format';
+
+/** The area properties that can drive the choropleth. */
+export type Variable = 'need_score' | 'simd_decile' | 'rate_per_1000';
+
+export interface VariableDef {
+  id: Variable;
+  /** Radio button label. */
+  label: string;
+  /** Legend heading. */
+  title: string;
+  /** A short note under the legend heading. */
+  note: string;
+  /** 'quantile': breaks from the data; 'decile': fixed classes 1..10. */
+  mode: 'quantile' | 'decile';
+  classes: number;
+  /** Colours from the first (lowest value) class to the last. */
+  anchors: string[];
+}
+
+/** Colour of areas whose value is null (suppressed or no data). */
+export const NO_DATA_COLOUR = '#9a9a9a';
+/** Colour of the lighter hatching lines drawn over no-data areas. */
+export const NO_DATA_HATCH = '#d9d9d9';
+export const NO_DATA_LABEL = 'suppressed / no data';
+
+export const VARIABLES: readonly VariableDef[] = [
+  {
+    id: 'need_score',
+    label: 'Need score',
+    title: 'Need score (0–100)',
+    note: 'Quintiles of areas; darker = higher need',
+    mode: 'quantile',
+    classes: 5,
+    // ColorBrewer YlOrRd, 5 classes.
+    anchors: ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'],
+  },
+  {
+    id: 'simd_decile',
+    label: 'SIMD decile',
+    title: 'SIMD decile',
+    note: 'Decile 1 = most deprived (darkest)',
+    mode: 'decile',
+    classes: 10,
+    // ColorBrewer YlGnBu, 9 classes, reversed (dark first) and spread over 10 deciles.
+    anchors: ['#081d58', '#253494', '#225ea8', '#1d91c0', '#41b6c4', '#7fcdbb', '#c7e9b4', '#edf8b1', '#ffffd9'],
+  },
+  {
+    id: 'rate_per_1000',
+    label: 'Referral rate per 1,000',
+    title: 'Referrals per 1,000 people',
+    note: 'Quintiles of areas; darker = higher rate',
+    mode: 'quantile',
+    classes: 5,
+    // ColorBrewer BuPu, 5 classes.
+    anchors: ['#edf8fb', '#b3cde3', '#8c96c6', '#8856a7', '#810f7c'],
+  },
+];
+
+export const DEFAULT_VARIABLE: Variable = 'need_score';
+
+export function variableDef(id: Variable): VariableDef {
+  const def = VARIABLES.find((v) => v.id === id);
+  if (!def) throw new Error(`unknown variable ${id}`);
+  return def;
+}
+
+export function isVariable(s: string): s is Variable {
+  return VARIABLES.some((v) => v.id === s);
+}
+
+// ---------------------------------------------------------------- colours
+
+function parseHex(hex: string): [number, number, number] {
+  const m = /^#?([0-9a-f]{6})$/i.exec(hex.trim());
+  if (!m) throw new Error(`not a #rrggbb colour: ${hex}`);
+  const n = parseInt(m[1], 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+function toHex(rgb: [number, number, number]): string {
+  return '#' + rgb.map((c) => Math.round(Math.min(255, Math.max(0, c))).toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * `n` colours spread evenly along the piecewise-linear ramp through `anchors` (RGB
+ * interpolation). With `n === anchors.length` the anchors come back unchanged.
+ */
+export function rampColours(anchors: readonly string[], n: number): string[] {
+  if (anchors.length === 0) throw new Error('empty ramp');
+  if (n <= 0) return [];
+  const rgb = anchors.map(parseHex);
+  if (n === 1) return [toHex(rgb[rgb.length - 1])];
+  if (rgb.length === 1) return Array.from({ length: n }, () => toHex(rgb[0]));
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = (i / (n - 1)) * (rgb.length - 1);
+    const lo = Math.min(Math.floor(t), rgb.length - 2);
+    const f = t - lo;
+    const a = rgb[lo];
+    const b = rgb[lo + 1];
+    out.push(toHex([a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f]));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- classification
+
+/** Value of quantile `q` (0..1) of sorted values, linear interpolation (R type 7). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const h = (sorted.length - 1) * Math.min(1, Math.max(0, q));
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/** Decimal places used to round breaks, from the spread of the data. */
+function breakDecimals(min: number, max: number): number {
+  const range = max - min;
+  if (range >= 100) return 0;
+  if (range >= 10) return 1;
+  if (range >= 1) return 2;
+  return 3;
+}
+
+/**
+ * Inner class breaks (at most `classes - 1`, strictly increasing, each above the minimum)
+ * splitting `values` into quantile classes. Non-finite values are ignored. A value `v` is
+ * in class `classify(v, breaks)`, i.e. class i holds breaks[i-1] <= v < breaks[i].
+ * Ties and duplicate breaks merge classes, so fewer classes than asked may result.
+ */
+export function quantileBreaks(values: readonly number[], classes: number): number[] {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0 || classes < 2) return [];
+  const min = sorted[0];
+  const max = sorted[sorted.length - 1];
+  const p = 10 ** breakDecimals(min, max);
+  const breaks: number[] = [];
+  for (let i = 1; i < classes; i++) {
+    const b = Math.round(quantile(sorted, i / classes) * p) / p;
+    if (b > min && b <= max && (breaks.length === 0 || b > breaks[breaks.length - 1])) breaks.push(b);
+  }
+  return breaks;
+}
+
+/** Class index of `v` given inner breaks (number of breaks <= v); null for null/NaN. */
+export function classify(v: number | null | undefined, breaks: readonly number[]): number | null {
+  if (v === null || v === undefined || !Number.isFinite(v)) return null;
+  let i = 0;
+  while (i < breaks.length && v >= breaks[i]) i++;
+  return i;
+}
+
+// ---------------------------------------------------------------- legend model
+
+export interface LegendEntry {
+  colour: string;
+  label: string;
+  /** Number of areas in this class. */
+  count: number;
+}
+
+export interface Legend {
+  variable: Variable;
+  title: string;
+  note: string;
+  /** Inner breaks; empty for a single class. For deciles: [2, 3, ..., 10]. */
+  breaks: number[];
+  entries: LegendEntry[];
+  noData: LegendEntry;
+}
+
+/** The numeric value of `variable` in an area's properties, or null. */
+export function valueOf(props: Partial<AreaProperties> | null | undefined, variable: Variable): number | null {
+  const v = props?.[variable];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Build the legend (classes, colours, labels, counts) for a variable from the areas' properties. */
+export function buildLegend(variable: Variable, areas: readonly Partial<AreaProperties>[]): Legend {
+  const def = variableDef(variable);
+  const values: number[] = [];
+  let missing = 0;
+  for (const a of areas) {
+    const v = valueOf(a, variable);
+    if (v === null) missing++;
+    else values.push(v);
+  }
+  const noData: LegendEntry = { colour: NO_DATA_COLOUR, label: NO_DATA_LABEL, count: missing };
+
+  if (def.mode === 'decile') {
+    const colours = rampColours(def.anchors, 10);
+    const breaks = [2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const counts = new Array<number>(10).fill(0);
+    for (const v of values) {
+      const c = classify(v, breaks);
+      if (c !== null) counts[c]++;
+    }
+    const entries = colours.map((colour, i) => ({ colour, label: decileLabel(i + 1), count: counts[i] }));
+    return { variable, title: def.title, note: def.note, breaks, entries, noData };
+  }
+
+  if (values.length === 0) {
+    return { variable, title: def.title, note: def.note, breaks: [], entries: [], noData };
+  }
+  const breaks = quantileBreaks(values, def.classes);
+  const n = breaks.length + 1;
+  // Keep the full ramp's contrast when classes merge: take evenly spaced anchors.
+  const colours = n === def.anchors.length ? [...def.anchors] : rampColours(def.anchors, n);
+  const counts = new Array<number>(n).fill(0);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    counts[classify(v, breaks) ?? 0]++;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const bounds = [min, ...breaks, max];
+  const entries = colours.map((colour, i) => ({
+    colour,
+    label: n === 1 ? formatBreak(min) : `${formatBreak(bounds[i])} – ${formatBreak(bounds[i + 1])}`,
+    count: counts[i],
+  }));
+  return { variable, title: def.title, note: def.note, breaks, entries, noData };
+}
+
+/** The maplibre `fill-color` expression that draws a legend. */
+export function fillColourExpression(legend: Legend): ExpressionSpecification | string {
+  const get: ExpressionSpecification = ['get', legend.variable];
+  if (legend.entries.length === 0) return NO_DATA_COLOUR;
+  let classed: ExpressionSpecification | string;
+  if (legend.breaks.length === 0) {
+    classed = legend.entries[0].colour;
+  } else {
+    const stops: (number | string)[] = [];
+    legend.breaks.forEach((b, i) => stops.push(b, legend.entries[i + 1].colour));
+    classed = ['step', get, legend.entries[0].colour, ...stops] as ExpressionSpecification;
+  }
+  return ['case', ['==', ['typeof', get], 'number'], classed, NO_DATA_COLOUR];
+}
+
+/** Filter selecting the areas with no value for a variable (drawn hatched). */
+export function noDataFilter(variable: Variable): FilterSpecification {
+  return ['!=', ['typeof', ['get', variable]], 'number'];
+}
+
+// ---------------------------------------------------------------- DOM
+
+/** Render the legend into its container (#legend). */
+export function renderLegend(container: HTMLElement, legend: Legend): void {
+  container.replaceChildren();
+  const h = document.createElement('h2');
+  h.textContent = legend.title;
+  const note = document.createElement('p');
+  note.className = 'legend-note';
+  note.textContent = legend.note;
+  const list = document.createElement('ul');
+  list.className = 'legend-list';
+  const rows = [...legend.entries];
+  for (const e of rows) list.append(legendRow(e, false));
+  list.append(legendRow(legend.noData, true));
+  container.append(h, note, list);
+  container.dataset.variable = legend.variable;
+}
+
+function legendRow(e: LegendEntry, hatched: boolean): HTMLLIElement {
+  const li = document.createElement('li');
+  const sw = document.createElement('span');
+  sw.className = hatched ? 'swatch swatch-nodata' : 'swatch';
+  if (!hatched) sw.style.backgroundColor = e.colour;
+  sw.setAttribute('aria-hidden', 'true');
+  const label = document.createElement('span');
+  label.className = 'legend-label';
+  label.textContent = e.label;
+  const count = document.createElement('span');
+  count.className = 'legend-count';
+  count.textContent = e.count.toLocaleString('en-GB');
+  count.title = `${e.count} areas`;
+  li.append(sw, label, count);
+  return li;
+}

@@ -1,0 +1,219 @@
+// The map style and layer definitions. No basemap, no glyphs, no sprite: everything the
+// map shows comes from our own API, so the page works with no network beyond the server.
+
+import type {
+  ExpressionSpecification,
+  FilterSpecification,
+  LayerSpecification,
+  StyleSpecification,
+} from 'maplibre-gl';
+
+export const BACKGROUND_COLOUR = '#dce3e9';
+
+export const SRC_AREAS = 'areas';
+export const SRC_PREMISES = 'premises';
+export const boundarySourceId = (i: number): string => `boundary-${i}`;
+
+export const LYR_AREAS_FILL = 'areas-fill';
+export const LYR_AREAS_NODATA = 'areas-nodata';
+export const LYR_AREAS_OUTLINE = 'areas-outline';
+export const LYR_AREAS_HOVER = 'areas-hover';
+export const LYR_AREAS_SELECTED_CASING = 'areas-selected-casing';
+export const LYR_AREAS_SELECTED = 'areas-selected';
+export const LYR_PREMISES = 'premises-circles';
+export const boundaryLayerId = (i: number): string => `boundary-${i}-line`;
+
+export const HATCH_IMAGE = 'nodata-hatch';
+
+/** The initial style: a plain background colour and nothing else. */
+export function baseStyle(): StyleSpecification {
+  return {
+    version: 8,
+    name: 'needmap',
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOUR } }],
+  };
+}
+
+/**
+ * A square RGBA image of diagonal lines in `hex` on transparent pixels, used as the
+ * `fill-pattern` over areas with no data.
+ */
+export function hatchPattern(size: number, hex: string, lineWidth = 2): { width: number; height: number; data: Uint8Array } {
+  const n = parseInt(hex.replace('#', ''), 16);
+  const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  const data = new Uint8Array(size * size * 4);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      if ((x + y) % size < lineWidth) {
+        const o = (y * size + x) * 4;
+        data[o] = r;
+        data[o + 1] = g;
+        data[o + 2] = b;
+        data[o + 3] = 255;
+      }
+    }
+  }
+  return { width: size, height: size, data };
+}
+
+export function areaLayers(fillColour: ExpressionSpecification | string, noData: FilterSpecification): LayerSpecification[] {
+  return [
+    {
+      id: LYR_AREAS_FILL,
+      type: 'fill',
+      source: SRC_AREAS,
+      // Opaque, so the map matches the legend swatches exactly (there is no basemap to show through).
+      paint: { 'fill-color': fillColour, 'fill-opacity': 1, 'fill-antialias': true },
+    },
+    {
+      id: LYR_AREAS_NODATA,
+      type: 'fill',
+      source: SRC_AREAS,
+      filter: noData,
+      paint: { 'fill-pattern': HATCH_IMAGE, 'fill-opacity': 0.9 },
+    },
+    {
+      id: LYR_AREAS_OUTLINE,
+      type: 'line',
+      source: SRC_AREAS,
+      paint: {
+        'line-color': '#4a4a4a',
+        'line-opacity': ['interpolate', ['linear'], ['zoom'], 6, 0.15, 10, 0.45, 13, 0.7],
+        'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.2, 12, 0.6, 15, 1],
+      },
+    },
+  ];
+}
+
+/** Hover and selection outlines, drawn above boundaries and below premises. */
+export function highlightLayers(): LayerSpecification[] {
+  const none: FilterSpecification = ['==', ['get', 'area_id'], ''];
+  return [
+    {
+      id: LYR_AREAS_HOVER,
+      type: 'line',
+      source: SRC_AREAS,
+      paint: {
+        'line-color': '#000000',
+        'line-width': ['case', ['boolean', ['feature-state', 'hover'], false], 2, 0],
+      },
+    },
+    {
+      id: LYR_AREAS_SELECTED_CASING,
+      type: 'line',
+      source: SRC_AREAS,
+      filter: none,
+      paint: { 'line-color': '#ffffff', 'line-width': 6 },
+    },
+    {
+      id: LYR_AREAS_SELECTED,
+      type: 'line',
+      source: SRC_AREAS,
+      filter: none,
+      paint: { 'line-color': '#000000', 'line-width': 3 },
+    },
+  ];
+}
+
+export function selectedFilter(areaId: string | null): FilterSpecification {
+  return ['==', ['get', 'area_id'], areaId ?? ''];
+}
+
+// ---------------------------------------------------------------- premises
+
+/** Okabe-Ito colour-blind-safe colours for the known premises kinds. */
+const KNOWN_KIND_COLOURS: Record<string, string> = {
+  school: '#0072b2',
+  nursery: '#56b4e9',
+  health_centre: '#009e73',
+  leisure_centre: '#e69f00',
+  social_work_office: '#cc79a7',
+  care_provider: '#d55e00',
+};
+
+/** Colours for further kinds, in order. */
+const EXTRA_KIND_COLOURS = ['#000000', '#7f3b08', '#5e3c99', '#1b7837', '#b2182b', '#666666', '#f0e442', '#2166ac'];
+
+/** A distinct colour per premises kind: fixed for known kinds, then from a palette in order. */
+export function kindColours(kinds: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  let next = 0;
+  for (const k of kinds) {
+    if (k in out) continue;
+    const known = KNOWN_KIND_COLOURS[k];
+    if (known) {
+      out[k] = known;
+    } else {
+      out[k] = EXTRA_KIND_COLOURS[next % EXTRA_KIND_COLOURS.length];
+      next++;
+    }
+  }
+  return out;
+}
+
+export const OTHER_KIND_COLOUR = '#444444';
+
+export function premisesLayer(colours: Record<string, string>, visibleKinds: readonly string[]): LayerSpecification {
+  const entries = Object.entries(colours);
+  const colour: ExpressionSpecification | string =
+    entries.length === 0
+      ? OTHER_KIND_COLOUR
+      : (['match', ['get', 'kind'], ...entries.flat(), OTHER_KIND_COLOUR] as unknown as ExpressionSpecification);
+  return {
+    id: LYR_PREMISES,
+    type: 'circle',
+    source: SRC_PREMISES,
+    filter: premisesFilter(visibleKinds),
+    paint: {
+      'circle-color': colour,
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, 2, 8, 3.5, 12, 6, 15, 8],
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 5, 0.5, 8, 1, 12, 2],
+    },
+  };
+}
+
+export function premisesFilter(visibleKinds: readonly string[]): FilterSpecification {
+  return ['in', ['get', 'kind'], ['literal', [...visibleKinds]]];
+}
+
+// ---------------------------------------------------------------- boundaries
+
+const BOUNDARY_COLOURS = ['#111111', '#0b3d91', '#7b1fa2', '#00695c', '#a84300', '#c2185b'];
+const BOUNDARY_DASHES: number[][] = [
+  [4, 2],
+  [2, 2],
+  [6, 2, 1, 2],
+  [1, 1.5],
+  [8, 3],
+  [3, 1, 1, 1],
+];
+
+export interface BoundaryStyle {
+  colour: string;
+  dash: number[];
+}
+
+/** Distinct colour and dash pattern for the i-th boundary set. */
+export function boundaryStyle(i: number): BoundaryStyle {
+  return {
+    colour: BOUNDARY_COLOURS[i % BOUNDARY_COLOURS.length],
+    dash: BOUNDARY_DASHES[i % BOUNDARY_DASHES.length],
+  };
+}
+
+export function boundaryLayer(i: number, visible: boolean): LayerSpecification {
+  const s = boundaryStyle(i);
+  return {
+    id: boundaryLayerId(i),
+    type: 'line',
+    source: boundarySourceId(i),
+    layout: { visibility: visible ? 'visible' : 'none', 'line-join': 'round' },
+    paint: {
+      'line-color': s.colour,
+      'line-width': ['interpolate', ['linear'], ['zoom'], 6, 1.5, 12, 2.5],
+      'line-dasharray': s.dash,
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import {
+  NO_DATA_COLOUR,
+  NO_DATA_LABEL,
+  VARIABLES,
+  buildLegend,
+  classify,
+  fillColourExpression,
+  noDataFilter,
+  quantile,
+  quantileBreaks,
+  rampColours,
+  variableDef,
+} from '../src/legend';
+import type { AreaProperties } from '../src/api';
+
+const area = (over: Partial<AreaProperties>): Partial<AreaProperties> => ({
+  area_id: 'S01000001',
+  need_score: null,
+  simd_decile: null,
+  rate_per_1000: null,
+  ...over,
+});
+
+describe('rampColours', () => {
+  it('returns the anchors unchanged when asked for as many colours', () => {
+    const anchors = variableDef('need_score').anchors;
+    expect(rampColours(anchors, anchors.length)).toEqual(anchors);
+  });
+  it('interpolates between anchors', () => {
+    expect(rampColours(['#000000', '#ffffff'], 3)).toEqual(['#000000', '#808080', '#ffffff']);
+  });
+  it('spreads the 9-colour decile ramp over 10 distinct classes, darkest first', () => {
+    const c = rampColours(variableDef('simd_decile').anchors, 10);
+    expect(c).toHaveLength(10);
+    expect(new Set(c).size).toBe(10);
+    expect(c[0]).toBe('#081d58');
+    expect(c[9]).toBe('#ffffd9');
+  });
+  it('rejects bad colours', () => {
+    expect(() => rampColours(['red'], 2)).toThrow();
+  });
+});
+
+describe('quantile classification', () => {
+  it('computes type-7 quantiles', () => {
+    expect(quantile([1, 2, 3, 4, 5], 0.5)).toBe(3);
+    expect(quantile([0, 10], 0.25)).toBe(2.5);
+  });
+  it('splits 1..100 into quintiles', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantileBreaks(values, 5)).toEqual([20.8, 40.6, 60.4, 80.2]);
+  });
+  it('merges tied classes and ignores non-finite values', () => {
+    const values = [0, 0, 0, 0, 0, 0, 0, 0, 5, 10, Number.NaN];
+    const b = quantileBreaks(values, 5);
+    for (let i = 1; i < b.length; i++) expect(b[i]).toBeGreaterThan(b[i - 1]);
+    expect(b.every((x) => x > 0)).toBe(true);
+    expect(quantileBreaks([7, 7, 7], 5)).toEqual([]);
+    expect(quantileBreaks([], 5)).toEqual([]);
+  });
+  it('classifies with the lower bound inclusive', () => {
+    const breaks = [10, 20, 30];
+    expect(classify(5, breaks)).toBe(0);
+    expect(classify(10, breaks)).toBe(1);
+    expect(classify(29.9, breaks)).toBe(2);
+    expect(classify(30, breaks)).toBe(3);
+    expect(classify(null, breaks)).toBeNull();
+  });
+});
+
+describe('buildLegend', () => {
+  it('has fixed classes 1..10 for SIMD deciles, 1 = most deprived', () => {
+    const areas = [area({ simd_decile: 1 }), area({ simd_decile: 1 }), area({ simd_decile: 10 }), area({})];
+    const l = buildLegend('simd_decile', areas);
+    expect(l.entries).toHaveLength(10);
+    expect(l.entries[0].label).toBe('1 (most deprived)');
+    expect(l.entries[0].count).toBe(2);
+    expect(l.entries[9].count).toBe(1);
+    expect(l.breaks).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(l.noData).toEqual({ colour: NO_DATA_COLOUR, label: NO_DATA_LABEL, count: 1 });
+  });
+  it('uses quantile classes for need score and counts suppressed rates as no data', () => {
+    const areas = Array.from({ length: 50 }, (_, i) => area({ need_score: i * 2, rate_per_1000: i % 5 === 0 ? null : i }));
+    const need = buildLegend('need_score', areas);
+    expect(need.entries).toHaveLength(5);
+    expect(need.entries.reduce((s, e) => s + e.count, 0)).toBe(50);
+    expect(need.entries[0].label.startsWith('0 – ')).toBe(true);
+    expect(need.entries[4].label.endsWith(' – 98')).toBe(true);
+    expect(need.noData.count).toBe(0);
+    const rate = buildLegend('rate_per_1000', areas);
+    expect(rate.noData.count).toBe(10);
+    expect(rate.entries.reduce((s, e) => s + e.count, 0)).toBe(40);
+  });
+  it('has only the no-data entry when every value is missing', () => {
+    const l = buildLegend('rate_per_1000', [area({}), area({})]);
+    expect(l.entries).toEqual([]);
+    expect(l.noData.count).toBe(2);
+    expect(fillColourExpression(l)).toBe(NO_DATA_COLOUR);
+  });
+});
+
+describe('map expressions', () => {
+  it('steps through the legend colours and greys out non-numbers', () => {
+    const l = buildLegend('simd_decile', [area({ simd_decile: 3 })]);
+    const expr = fillColourExpression(l) as unknown[];
+    expect(expr[0]).toBe('case');
+    expect(expr[1]).toEqual(['==', ['typeof', ['get', 'simd_decile']], 'number']);
+    const step = expr[2] as unknown[];
+    expect(step[0]).toBe('step');
+    expect(step[2]).toBe(l.entries[0].colour);
+    expect(step[3]).toBe(2);
+    expect(step[4]).toBe(l.entries[1].colour);
+    expect(expr[3]).toBe(NO_DATA_COLOUR);
+  });
+  it('selects the areas with no value', () => {
+    expect(noDataFilter('need_score')).toEqual(['!=', ['typeof', ['get', 'need_score']], 'number']);
+  });
+  it('defines the three variables in switcher order', () => {
+    expect(VARIABLES.map((v) => v.id)).toEqual(['need_score', 'simd_decile', 'rate_per_1000']);
+  });
+});

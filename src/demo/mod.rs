@@ -100,8 +100,9 @@ impl Layout {
 
     /// Midpoint of the edge from vertex a to vertex b, bent sideways by a hash of the edge.
     fn mid(&self, a: (usize, usize), b: (usize, usize)) -> Coord<f64> {
-        let (p, q) = (self.vertex(a.0, a.1), self.vertex(b.0, b.1));
+        // Orient by the canonical (sorted) end points so both neighbours bend the same way.
         let key = if a <= b { (a, b) } else { (b, a) };
+        let (p, q) = (self.vertex(key.0 .0, key.0 .1), self.vertex(key.1 .0, key.1 .1));
         let h = hash3(
             self.seed,
             ((key.0 .0 as u64) << 32) | key.0 .1 as u64,
@@ -343,16 +344,22 @@ const PROVIDERS: [&str; 7] = [
     "Harbour Homecare",
 ];
 
+/// A point inside the area, rounded to whole metres (as written), at least a
+/// metre clear of the area's edges so that rounding and the round trip through
+/// WGS84 cannot move it into a neighbour or out of the region.
 fn point_in(prep: &PreparedPolygon, rng: &mut Rng) -> (f64, f64) {
     let b = prep.bbox();
     for _ in 0..1000 {
-        let x = rng.range(b[0], b[2]);
-        let y = rng.range(b[1], b[3]);
-        if prep.contains(x, y) {
+        let x = rng.range(b[0], b[2]).round();
+        let y = rng.range(b[1], b[3]).round();
+        let clear = [(0.0, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)]
+            .iter()
+            .all(|(dx, dy)| prep.contains(x + dx, y + dy));
+        if clear {
             return (x, y);
         }
     }
-    ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0)
+    (((b[0] + b[2]) / 2.0).round(), ((b[1] + b[3]) / 2.0).round())
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -1,8 +1,185 @@
-//! HTTP server (placeholder until the server lands).
+//! HTTP server: the JSON/GeoJSON API under `/api` and the web map from
+//! `web/dist`. State is an immutable prepared atlas shared by `Arc`; heavy
+//! responses are built once at start-up. Every response carries only
+//! disclosure-controlled aggregates (the public role): never a referral point.
 
-use std::path::Path;
+pub mod error;
+pub mod routes;
 
-/// Run the server from the command line.
-pub fn run_cli(_config: Option<&Path>, _addr: &str, _web: &Path) -> anyhow::Result<()> {
-    anyhow::bail!("serve: not built yet")
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::analysis::{equity_table, need_map, EquityTable, NeedMap};
+use crate::config::Config;
+use crate::demo::{write_demo, DemoSpec};
+use crate::io::workspace::{load_workspace, Atlas, LoadOptions};
+use crate::privacy::{Policy, Role};
+
+/// Largest request body accepted (bytes).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Time allowed for one request.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Prepared state shared by all requests.
+pub struct Prepared {
+    pub atlas: Atlas,
+    pub need: NeedMap,
+    pub equity: EquityTable,
+    pub policy: Policy,
+    /// The public areas GeoJSON, serialised once.
+    pub areas_geojson: bytes::Bytes,
+    pub premises_geojson: bytes::Bytes,
+}
+
+/// Shared state.
+pub type AppState = Arc<Prepared>;
+
+impl Prepared {
+    /// Run the analyses the API serves and serialise the big layers once.
+    pub fn new(atlas: Atlas) -> Prepared {
+        let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+        let equity = equity_table(&atlas.areas, &need);
+        let policy = Policy::default();
+        let areas_geojson = crate::io::writers::need_geojson(&atlas.areas, &need, Role::Public, &policy);
+        let premises_geojson = routes::premises_geojson(&atlas);
+        Prepared {
+            areas_geojson: bytes::Bytes::from(areas_geojson.to_string()),
+            premises_geojson: bytes::Bytes::from(premises_geojson.to_string()),
+            atlas,
+            need,
+            equity,
+            policy,
+        }
+    }
+}
+
+/// The router: `/api/...` and, when `web_dir` is given, the web map.
+pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
+    let api = Router::new()
+        .route("/health", get(routes::health))
+        .route("/meta", get(routes::meta))
+        .route("/areas", get(routes::areas))
+        .route("/areas/{id}", get(routes::area))
+        .route("/equity", get(routes::equity))
+        .route("/rollup", get(routes::rollup))
+        .route("/premises", get(routes::premises))
+        .route("/boundaries", get(routes::boundary_sets))
+        .route("/boundaries/{name}", get(routes::boundary_set))
+        .route("/search", get(routes::search))
+        .fallback(routes::api_not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed);
+    let mut app = Router::new().nest("/api", api);
+    app = match web_dir {
+        Some(dir) if dir.join("index.html").is_file() => {
+            let index = ServeFile::new(dir.join("index.html"));
+            app.fallback_service(ServeDir::new(dir).not_found_service(index))
+        }
+        _ => app.fallback(no_web_map),
+    };
+    app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+async fn no_web_map() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+        "<!doctype html><title>needmap</title><p>The web map is not built. Run <code>scripts/run</code> (or <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>). The API is at <a href=\"/api/meta\">/api/meta</a>.</p>",
+    )
+        .into_response()
+}
+
+/// Load a workspace, or write and load the embedded demo region when none is given.
+pub fn load_atlas(config: Option<&Path>) -> anyhow::Result<Atlas> {
+    let cfg = match config {
+        Some(p) => Config::load(p)?,
+        None => {
+            let spec = DemoSpec::default();
+            let dir = std::env::temp_dir().join(format!(
+                "needmap-demo-{}-{}-{}-{}",
+                std::process::id(),
+                spec.seed,
+                spec.areas,
+                spec.referrals
+            ));
+            let summary = write_demo(&dir, &spec)?;
+            eprintln!("no workspace given: serving the synthetic demo region ({} areas, {} referrals)", summary.areas, summary.referrals);
+            Config::load(&summary.config)?
+        }
+    };
+    match load_workspace(&cfg, &LoadOptions { progress: true }) {
+        Ok(a) => {
+            if !a.report.diagnostics.is_empty() {
+                eprintln!("{}", a.report);
+            }
+            Ok(a)
+        }
+        Err(report) => {
+            eprintln!("{report}");
+            anyhow::bail!("the workspace has errors (listed above)")
+        }
+    }
+}
+
+/// `needmap serve`: load, prepare, listen until SIGINT or SIGTERM.
+pub fn run_cli(config: Option<&Path>, addr: &str, web: &Path) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let addr: SocketAddr = addr.parse().with_context(|| format!("--addr {addr:?} is not an address such as 127.0.0.1:8080"))?;
+    let atlas = load_atlas(config)?;
+    let state: AppState = Arc::new(Prepared::new(atlas));
+    let web_dir: Option<PathBuf> = web.join("index.html").is_file().then(|| web.to_path_buf());
+    if web_dir.is_none() {
+        eprintln!("warning: no built web map at {} (run scripts/run); serving the API only", web.display());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        eprintln!("needmap: {} at http://{}/", state.atlas.region, listener.local_addr()?);
+        let app = router(state, web_dir.as_deref());
+        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        eprintln!("needmap: stopped");
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
 }

@@ -1,0 +1,278 @@
+//! Route handlers. No geometry logic here: look-ups in the prepared state and
+//! serialisation through [`crate::io::writers`] with the public role.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use geo::BoundingRect;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::error::ApiError;
+use super::AppState;
+use crate::analysis::{rollup_by_column, rollup_to_boundaries};
+use crate::io::writers::{area_properties, equity_json, multipolygon_json, rollup_json};
+use crate::io::Atlas;
+use crate::privacy::Role;
+use crate::spatial::crs::trim6;
+
+const ROLE: Role = Role::Public;
+
+fn geojson(bytes: bytes::Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"))],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Query parameters, rejected with a JSON 400 rather than axum's plain text.
+pub struct Q<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Q<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(Q(v)),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// `GET /api/health`
+pub async fn health(State(s): State<AppState>) -> Json<Value> {
+    Json(json!({"status": "ok", "areas": s.atlas.areas.len()}))
+}
+
+/// `GET /api/meta`
+pub async fn meta(State(s): State<AppState>) -> Json<Value> {
+    let a = &s.atlas;
+    let mut kinds: Vec<&str> = a.premises.iter().map(|p| p.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let b = a.bbox_wgs84();
+    Json(json!({
+        "region": a.region,
+        "bbox_wgs84": [trim6(b[0]), trim6(b[1]), trim6(b[2]), trim6(b[3])],
+        "areas": a.areas.len(),
+        "boundary_sets": a.boundary_sets.iter().map(|b| &b.name).collect::<Vec<_>>(),
+        "premises_kinds": kinds,
+        "groups": a.referrals.groups,
+        "periods": s.need.periods,
+        "rollup_levels": a.parent_columns,
+        "role": "public",
+        "attribution": a.config.attribution,
+        "disclosure": {"threshold": s.policy.threshold, "rounding": s.policy.rounding},
+    }))
+}
+
+/// `GET /api/areas`: every area with its public need attributes.
+pub async fn areas(State(s): State<AppState>) -> Response {
+    geojson(s.areas_geojson.clone())
+}
+
+/// `GET /api/areas/{id}`
+pub async fn area(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let a = &s.atlas;
+    let area = a
+        .areas
+        .iter()
+        .find(|x| x.code == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no area {id:?}")))?;
+    let n = &s.need.areas[area.id.index()];
+    let mut m = area_properties(area, n, &s.need, ROLE, &s.policy);
+    let parents: Map<String, Value> = a
+        .parent_columns
+        .iter()
+        .filter_map(|c| area.attribute_text(c).map(|v| (c.clone(), json!(v))))
+        .collect();
+    m.insert("parents".into(), Value::Object(parents));
+    let groups: Map<String, Value> = s
+        .need
+        .groups
+        .iter()
+        .zip(&n.by_group)
+        .map(|(g, &c)| (g.clone(), serde_json::to_value(s.policy.count(c as f64, ROLE)).unwrap_or(Value::Null)))
+        .collect();
+    m.insert("referrals_by_group".into(), Value::Object(groups));
+    let indicators: Map<String, Value> = a
+        .indicator_columns
+        .iter()
+        .map(|c| (c.clone(), json!(area.numbers.get(c))))
+        .collect();
+    m.insert("indicators".into(), Value::Object(indicators));
+    Ok(Json(Value::Object(m)))
+}
+
+/// `GET /api/equity`
+pub async fn equity(State(s): State<AppState>) -> Json<Value> {
+    Json(equity_json(&s.equity, ROLE, &s.policy))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollupQuery {
+    to: String,
+}
+
+/// `GET /api/rollup?to=ca_code` or `?to=<boundary set>`
+pub async fn rollup(State(s): State<AppState>, Q(q): Q<RollupQuery>) -> Result<Json<Value>, ApiError> {
+    let a = &s.atlas;
+    let state = s.clone();
+    let to = q.to.clone();
+    let r = if a.boundary_sets.iter().any(|b| b.name == q.to) {
+        tokio::task::spawn_blocking(move || {
+            let set = state.atlas.boundary_sets.iter().find(|b| b.name == to);
+            set.map(|set| rollup_to_boundaries(&state.atlas.areas, &state.need, set))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(|| ApiError::NotFound(format!("no boundary set {:?}", q.to)))?
+    } else if a.parent_columns.contains(&q.to) {
+        rollup_by_column(&a.areas, &s.need, &q.to)
+    } else {
+        return Err(ApiError::NotFound(format!(
+            "{:?} is neither a roll-up level ({}) nor a boundary set",
+            q.to,
+            a.parent_columns.join(", ")
+        )));
+    };
+    Ok(Json(rollup_json(&r, ROLE, &s.policy)))
+}
+
+/// The premises layer as GeoJSON.
+pub fn premises_geojson(a: &Atlas) -> Value {
+    let features: Vec<Value> = a
+        .premises
+        .iter()
+        .map(|p| {
+            json!({
+                "type": "Feature",
+                "id": p.id.0,
+                "properties": {
+                    "premises_id": p.code,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "services": p.services.join(";"),
+                    "capacity": p.capacity,
+                    "provider": p.provider,
+                    "opening_hours": p.opening_hours,
+                },
+                "geometry": {"type": "Point", "coordinates": [trim6(p.lon), trim6(p.lat)]},
+            })
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+/// `GET /api/premises`
+pub async fn premises(State(s): State<AppState>) -> Response {
+    geojson(s.premises_geojson.clone())
+}
+
+/// `GET /api/boundaries`
+pub async fn boundary_sets(State(s): State<AppState>) -> Json<Value> {
+    let sets: Vec<Value> = s
+        .atlas
+        .boundary_sets
+        .iter()
+        .map(|b| json!({"name": b.name, "units": b.units.len()}))
+        .collect();
+    Json(json!({"boundary_sets": sets}))
+}
+
+/// `GET /api/boundaries/{name}`
+pub async fn boundary_set(State(s): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let set = s
+        .atlas
+        .boundary_sets
+        .iter()
+        .find(|b| b.name == name)
+        .ok_or_else(|| ApiError::NotFound(format!("no boundary set {name:?}")))?;
+    let features: Vec<Value> = set
+        .units
+        .iter()
+        .map(|u| {
+            json!({
+                "type": "Feature",
+                "id": u.id.0,
+                "properties": {"boundary_id": u.code, "name": u.name},
+                "geometry": multipolygon_json(&u.geometry_wgs84),
+            })
+        })
+        .collect();
+    Ok(geojson(bytes::Bytes::from(
+        json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    q: String,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// `GET /api/search?q=` by area code or name (case-insensitive), codes first.
+pub async fn search(State(s): State<AppState>, Q(q): Q<SearchQuery>) -> Result<Json<Value>, ApiError> {
+    let needle = q.q.trim().to_lowercase();
+    if needle.is_empty() {
+        return Err(ApiError::BadRequest("q must not be empty".into()));
+    }
+    if needle.len() > 100 {
+        return Err(ApiError::BadRequest("q is longer than 100 characters".into()));
+    }
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let mut hits: Vec<(u8, &crate::model::Area)> = s
+        .atlas
+        .areas
+        .iter()
+        .filter_map(|a| {
+            let code = a.code.to_lowercase();
+            let name = a.name.as_deref().unwrap_or("").to_lowercase();
+            if code == needle {
+                Some((0, a))
+            } else if code.starts_with(&needle) {
+                Some((1, a))
+            } else if name.starts_with(&needle) {
+                Some((2, a))
+            } else if name.contains(&needle) {
+                Some((3, a))
+            } else {
+                None
+            }
+        })
+        .collect();
+    hits.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.code.cmp(&y.1.code)));
+    let results: Vec<Value> = hits
+        .into_iter()
+        .take(limit)
+        .map(|(_, a)| {
+            let b = a.geometry_wgs84.bounding_rect();
+            let bbox = b.map(|r| [trim6(r.min().x), trim6(r.min().y), trim6(r.max().x), trim6(r.max().y)]);
+            json!({"area_id": a.code, "name": a.name, "bbox_wgs84": bbox})
+        })
+        .collect();
+    Ok(Json(json!({"results": results})))
+}
+
+/// Unknown `/api/...` route.
+pub async fn api_not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no route {}", uri.path()))
+}
+
+/// A known route with the wrong method.
+pub async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({"error": "method_not_allowed", "message": "this route answers GET only"})),
+    )
+        .into_response()
+}

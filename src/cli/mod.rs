@@ -124,6 +124,9 @@ enum Command {
         /// Directory of the built web map.
         #[arg(long, default_value = "web/dist")]
         web: PathBuf,
+        /// Megabytes of vector tiles kept in memory (0 disables the tile cache).
+        #[arg(long, default_value_t = 512)]
+        tile_cache_mb: usize,
     },
     /// Benchmark: assign points (raw little-endian f64 x,y pairs, BNG) to zones and count per zone.
     BenchAssign {
@@ -393,8 +396,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { config, addr, web } => {
-            crate::server::run_cli(config.as_deref(), &addr, &web)?;
+        Command::Serve { config, addr, web, tile_cache_mb } => {
+            let opts = crate::server::ServeOptions {
+                tile_cache_bytes: tile_cache_mb << 20,
+            };
+            crate::server::run_cli(config.as_deref(), &addr, &web, &opts)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchAssign {

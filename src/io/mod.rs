@@ -3,6 +3,7 @@
 //! written back as WGS84 (6 decimals) on the way out.
 
 pub mod geojson;
+pub mod mvt;
 pub mod postcodes;
 pub mod referrals;
 pub mod report;

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod routes;
+pub mod tiles;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -41,7 +42,27 @@ pub struct Prepared {
     pub policy: Policy,
     /// The public areas GeoJSON, serialised once.
     pub areas_geojson: bytes::Bytes,
+    /// `{"areas": [properties...]}` without geometry.
+    pub areas_attributes: bytes::Bytes,
     pub premises_geojson: bytes::Bytes,
+    /// Polygon layers prepared for vector tiles (`areas` first, then the boundary sets).
+    pub tiles: tiles::TileLayers,
+    pub tile_cache: tiles::TileCache,
+}
+
+/// Server settings.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Bytes of finished tiles kept in memory (0 disables the cache).
+    pub tile_cache_bytes: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            tile_cache_bytes: 512 << 20,
+        }
+    }
 }
 
 /// Shared state.
@@ -50,14 +71,28 @@ pub type AppState = Arc<Prepared>;
 impl Prepared {
     /// Run the analyses the API serves and serialise the big layers once.
     pub fn new(atlas: Atlas) -> Prepared {
+        Prepared::with_options(atlas, &ServeOptions::default())
+    }
+
+    /// As [`Prepared::new`], with settings.
+    pub fn with_options(atlas: Atlas, opts: &ServeOptions) -> Prepared {
         let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
         let equity = equity_table(&atlas.areas, &need);
         let policy = Policy::default();
         let areas_geojson = crate::io::writers::need_geojson(&atlas.areas, &need, Role::Public, &policy);
         let premises_geojson = routes::premises_geojson(&atlas);
+        let attributes: Vec<serde_json::Value> = areas_geojson["features"]
+            .as_array()
+            .map(|f| f.iter().map(|x| x["properties"].clone()).collect())
+            .unwrap_or_default();
+        let areas_attributes = bytes::Bytes::from(serde_json::json!({ "areas": attributes }).to_string());
+        let tiles = tiles::tile_layers(&atlas, &need, &policy);
         Prepared {
+            tiles,
+            tile_cache: tiles::TileCache::new(opts.tile_cache_bytes),
             areas_geojson: bytes::Bytes::from(areas_geojson.to_string()),
             premises_geojson: bytes::Bytes::from(premises_geojson.to_string()),
+            areas_attributes,
             atlas,
             need,
             equity,
@@ -81,7 +116,10 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/search", get(routes::search))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
-    let mut app = Router::new().nest("/api", api);
+    let mut app = Router::new()
+        .nest("/api", api)
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/tiles/{name}", get(tiles::tilejson));
     app = match web_dir {
         Some(dir) if dir.join("index.html").is_file() => {
             let index = ServeFile::new(dir.join("index.html"));
@@ -138,14 +176,14 @@ pub fn load_atlas(config: Option<&Path>) -> anyhow::Result<Atlas> {
 }
 
 /// `needmap serve`: load, prepare, listen until SIGINT or SIGTERM.
-pub fn run_cli(config: Option<&Path>, addr: &str, web: &Path) -> anyhow::Result<()> {
+pub fn run_cli(config: Option<&Path>, addr: &str, web: &Path, opts: &ServeOptions) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .try_init();
     let addr: SocketAddr = addr.parse().with_context(|| format!("--addr {addr:?} is not an address such as 127.0.0.1:8080"))?;
     let atlas = load_atlas(config)?;
-    let state: AppState = Arc::new(Prepared::new(atlas));
+    let state: AppState = Arc::new(Prepared::with_options(atlas, opts));
     let web_dir: Option<PathBuf> = web.join("index.html").is_file().then(|| web.to_path_buf());
     if web_dir.is_none() {
         eprintln!("warning: no built web map at {} (run scripts/run); serving the API only", web.display());

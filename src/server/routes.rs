@@ -72,8 +72,24 @@ pub async fn meta(State(s): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// `GET /api/areas`: every area with its public need attributes.
-pub async fn areas(State(s): State<AppState>) -> Response {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreasQuery {
+    /// `false` gives the attributes only (for legends and tables), without polygons.
+    #[serde(default)]
+    geometry: Option<bool>,
+}
+
+/// `GET /api/areas`: every area with its public need attributes, as GeoJSON;
+/// `?geometry=false` gives `{"areas": [properties...]}` without polygons.
+pub async fn areas(State(s): State<AppState>, Q(q): Q<AreasQuery>) -> Response {
+    if q.geometry == Some(false) {
+        return (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            s.areas_attributes.clone(),
+        )
+            .into_response();
+    }
     geojson(s.areas_geojson.clone())
 }
 

@@ -4,6 +4,7 @@
 pub mod crs;
 pub mod index;
 pub mod prepared;
+pub mod tiles;
 
 pub use crs::{Crs, CrsError};
 pub use index::AreaIndex;

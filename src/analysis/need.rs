@@ -148,7 +148,8 @@ pub fn need_map(areas: &[Area], referrals: &ReferralSet, cfg: &NeedConfig) -> Ne
                     }
                 }
             }
-            (den > 0.0).then(|| 100.0 * num / den)
+            // A weighted mean of values in [0, 1]; clamp away rounding (100.00000000000001).
+            (den > 0.0).then(|| (100.0 * num / den).clamp(0.0, 100.0))
         })
         .collect();
 

@@ -396,7 +396,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { config, addr, web, tile_cache_mb } => {
+        Command::Serve {
+            config,
+            addr,
+            web,
+            tile_cache_mb,
+        } => {
             let opts = crate::server::ServeOptions {
                 tile_cache_bytes: tile_cache_mb << 20,
             };

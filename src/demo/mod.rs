@@ -102,7 +102,10 @@ impl Layout {
     fn mid(&self, a: (usize, usize), b: (usize, usize)) -> Coord<f64> {
         // Orient by the canonical (sorted) end points so both neighbours bend the same way.
         let key = if a <= b { (a, b) } else { (b, a) };
-        let (p, q) = (self.vertex(key.0 .0, key.0 .1), self.vertex(key.1 .0, key.1 .1));
+        let (p, q) = (
+            self.vertex(key.0 .0, key.0 .1),
+            self.vertex(key.1 .0, key.1 .1),
+        );
         let h = hash3(
             self.seed,
             ((key.0 .0 as u64) << 32) | key.0 .1 as u64,

@@ -4,6 +4,7 @@
 //! disclosure-controlled aggregates (the public role): never a referral point.
 
 pub mod error;
+pub mod openapi;
 pub mod routes;
 pub mod tiles;
 
@@ -79,13 +80,15 @@ impl Prepared {
         let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
         let equity = equity_table(&atlas.areas, &need);
         let policy = Policy::default();
-        let areas_geojson = crate::io::writers::need_geojson(&atlas.areas, &need, Role::Public, &policy);
+        let areas_geojson =
+            crate::io::writers::need_geojson(&atlas.areas, &need, Role::Public, &policy);
         let premises_geojson = routes::premises_geojson(&atlas);
         let attributes: Vec<serde_json::Value> = areas_geojson["features"]
             .as_array()
             .map(|f| f.iter().map(|x| x["properties"].clone()).collect())
             .unwrap_or_default();
-        let areas_attributes = bytes::Bytes::from(serde_json::json!({ "areas": attributes }).to_string());
+        let areas_attributes =
+            bytes::Bytes::from(serde_json::json!({ "areas": attributes }).to_string());
         let tiles = tiles::tile_layers(&atlas, &need, &policy);
         Prepared {
             tiles,
@@ -105,6 +108,7 @@ impl Prepared {
 pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
     let api = Router::new()
         .route("/health", get(routes::health))
+        .route("/openapi.json", get(routes::openapi))
         .route("/meta", get(routes::meta))
         .route("/areas", get(routes::areas))
         .route("/areas/{id}", get(routes::area))
@@ -129,7 +133,10 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
     };
     app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(CompressionLayer::new())
         .with_state(state)
 }
@@ -157,7 +164,10 @@ pub fn load_atlas(config: Option<&Path>) -> anyhow::Result<Atlas> {
                 spec.referrals
             ));
             let summary = write_demo(&dir, &spec)?;
-            eprintln!("no workspace given: serving the synthetic demo region ({} areas, {} referrals)", summary.areas, summary.referrals);
+            eprintln!(
+                "no workspace given: serving the synthetic demo region ({} areas, {} referrals)",
+                summary.areas, summary.referrals
+            );
             Config::load(&summary.config)?
         }
     };
@@ -176,26 +186,46 @@ pub fn load_atlas(config: Option<&Path>) -> anyhow::Result<Atlas> {
 }
 
 /// `needmap serve`: load, prepare, listen until SIGINT or SIGTERM.
-pub fn run_cli(config: Option<&Path>, addr: &str, web: &Path, opts: &ServeOptions) -> anyhow::Result<()> {
+pub fn run_cli(
+    config: Option<&Path>,
+    addr: &str,
+    web: &Path,
+    opts: &ServeOptions,
+) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .try_init();
-    let addr: SocketAddr = addr.parse().with_context(|| format!("--addr {addr:?} is not an address such as 127.0.0.1:8080"))?;
+    let addr: SocketAddr = addr
+        .parse()
+        .with_context(|| format!("--addr {addr:?} is not an address such as 127.0.0.1:8080"))?;
     let atlas = load_atlas(config)?;
     let state: AppState = Arc::new(Prepared::with_options(atlas, opts));
     let web_dir: Option<PathBuf> = web.join("index.html").is_file().then(|| web.to_path_buf());
     if web_dir.is_none() {
-        eprintln!("warning: no built web map at {} (run scripts/run); serving the API only", web.display());
+        eprintln!(
+            "warning: no built web map at {} (run scripts/run); serving the API only",
+            web.display()
+        );
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
-        eprintln!("needmap: {} at http://{}/", state.atlas.region, listener.local_addr()?);
+        eprintln!(
+            "needmap: {} at http://{}/",
+            state.atlas.region,
+            listener.local_addr()?
+        );
         let app = router(state, web_dir.as_deref());
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         eprintln!("needmap: stopped");
         anyhow::Ok(())
     })

@@ -21,7 +21,10 @@ const ROLE: Role = Role::Public;
 
 fn geojson(bytes: bytes::Bytes) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/geo+json"),
+        )],
         bytes,
     )
         .into_response()
@@ -37,7 +40,10 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(Q(v)),
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
@@ -48,6 +54,11 @@ where
 /// `GET /api/health`
 pub async fn health(State(s): State<AppState>) -> Json<Value> {
     Json(json!({"status": "ok", "areas": s.atlas.areas.len()}))
+}
+
+/// `GET /api/openapi.json`
+pub async fn openapi() -> Json<Value> {
+    Json(super::openapi::document())
 }
 
 /// `GET /api/meta`
@@ -85,7 +96,10 @@ pub struct AreasQuery {
 pub async fn areas(State(s): State<AppState>, Q(q): Q<AreasQuery>) -> Response {
     if q.geometry == Some(false) {
         return (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             s.areas_attributes.clone(),
         )
             .into_response();
@@ -94,7 +108,10 @@ pub async fn areas(State(s): State<AppState>, Q(q): Q<AreasQuery>) -> Response {
 }
 
 /// `GET /api/areas/{id}`
-pub async fn area(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn area(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let a = &s.atlas;
     let area = a
         .areas
@@ -114,7 +131,12 @@ pub async fn area(State(s): State<AppState>, Path(id): Path<String>) -> Result<J
         .groups
         .iter()
         .zip(&n.by_group)
-        .map(|(g, &c)| (g.clone(), serde_json::to_value(s.policy.count(c as f64, ROLE)).unwrap_or(Value::Null)))
+        .map(|(g, &c)| {
+            (
+                g.clone(),
+                serde_json::to_value(s.policy.count(c as f64, ROLE)).unwrap_or(Value::Null),
+            )
+        })
         .collect();
     m.insert("referrals_by_group".into(), Value::Object(groups));
     let indicators: Map<String, Value> = a
@@ -138,7 +160,10 @@ pub struct RollupQuery {
 }
 
 /// `GET /api/rollup?to=ca_code` or `?to=<boundary set>`
-pub async fn rollup(State(s): State<AppState>, Q(q): Q<RollupQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn rollup(
+    State(s): State<AppState>,
+    Q(q): Q<RollupQuery>,
+) -> Result<Json<Value>, ApiError> {
     let a = &s.atlas;
     let state = s.clone();
     let to = q.to.clone();
@@ -204,7 +229,10 @@ pub async fn boundary_sets(State(s): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /api/boundaries/{name}`
-pub async fn boundary_set(State(s): State<AppState>, Path(name): Path<String>) -> Result<Response, ApiError> {
+pub async fn boundary_set(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
     let set = s
         .atlas
         .boundary_sets
@@ -237,13 +265,18 @@ pub struct SearchQuery {
 }
 
 /// `GET /api/search?q=` by area code or name (case-insensitive), codes first.
-pub async fn search(State(s): State<AppState>, Q(q): Q<SearchQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn search(
+    State(s): State<AppState>,
+    Q(q): Q<SearchQuery>,
+) -> Result<Json<Value>, ApiError> {
     let needle = q.q.trim().to_lowercase();
     if needle.is_empty() {
         return Err(ApiError::BadRequest("q must not be empty".into()));
     }
     if needle.len() > 100 {
-        return Err(ApiError::BadRequest("q is longer than 100 characters".into()));
+        return Err(ApiError::BadRequest(
+            "q is longer than 100 characters".into(),
+        ));
     }
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let mut hits: Vec<(u8, &crate::model::Area)> = s
@@ -272,7 +305,14 @@ pub async fn search(State(s): State<AppState>, Q(q): Q<SearchQuery>) -> Result<J
         .take(limit)
         .map(|(_, a)| {
             let b = a.geometry_wgs84.bounding_rect();
-            let bbox = b.map(|r| [trim6(r.min().x), trim6(r.min().y), trim6(r.max().x), trim6(r.max().y)]);
+            let bbox = b.map(|r| {
+                [
+                    trim6(r.min().x),
+                    trim6(r.min().y),
+                    trim6(r.max().x),
+                    trim6(r.max().y),
+                ]
+            });
             json!({"area_id": a.code, "name": a.name, "bbox_wgs84": bbox})
         })
         .collect();

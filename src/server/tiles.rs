@@ -89,7 +89,8 @@ fn count_value(c: Count) -> MvtValue {
 /// The layers served as tiles: `areas` (with public need attributes) and each boundary set.
 pub fn tile_layers(atlas: &Atlas, need: &NeedMap, policy: &Policy) -> Vec<TileLayer> {
     let mut layers = Vec::new();
-    let geoms: Vec<&geo::MultiPolygon<f64>> = atlas.areas.iter().map(|a| &a.geometry_wgs84).collect();
+    let geoms: Vec<&geo::MultiPolygon<f64>> =
+        atlas.areas.iter().map(|a| &a.geometry_wgs84).collect();
     let props = atlas
         .areas
         .iter()
@@ -99,8 +100,16 @@ pub fn tile_layers(atlas: &Atlas, need: &NeedMap, policy: &Policy) -> Vec<TileLa
             if let Some(name) = &a.name {
                 p.push(("name", MvtValue::Str(name.clone())));
             }
-            p.push(("referrals", count_value(policy.count(n.referrals as f64, Role::Public))));
-            if let Some(r) = policy.rate_per_1000(n.referrals as f64, n.population, n.rate_per_1000, Role::Public) {
+            p.push((
+                "referrals",
+                count_value(policy.count(n.referrals as f64, Role::Public)),
+            ));
+            if let Some(r) = policy.rate_per_1000(
+                n.referrals as f64,
+                n.population,
+                n.rate_per_1000,
+                Role::Public,
+            ) {
                 p.push(("rate_per_1000", MvtValue::Double(r)));
             }
             if let Some(s) = n.need_score {
@@ -120,7 +129,8 @@ pub fn tile_layers(atlas: &Atlas, need: &NeedMap, policy: &Policy) -> Vec<TileLa
         fields: json!({"area_id": "String", "name": "String", "referrals": "Number or <10", "rate_per_1000": "Number", "need_score": "Number", "simd_decile": "Number", "simd_quintile": "Number"}),
     });
     for set in &atlas.boundary_sets {
-        let geoms: Vec<&geo::MultiPolygon<f64>> = set.units.iter().map(|u| &u.geometry_wgs84).collect();
+        let geoms: Vec<&geo::MultiPolygon<f64>> =
+            set.units.iter().map(|u| &u.geometry_wgs84).collect();
         let props = set
             .units
             .iter()
@@ -150,8 +160,13 @@ fn make_tile(layer: &TileLayer, z: u8, x: u32, y: u32) -> Tile {
             gzip: Bytes::new(),
         };
     }
-    let raw = encode_polygon_layer(&layer.name, &polys, |f| (u64::from(f), layer.props[f as usize].clone()));
-    let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(raw.len() / 2), flate2::Compression::new(6));
+    let raw = encode_polygon_layer(&layer.name, &polys, |f| {
+        (u64::from(f), layer.props[f as usize].clone())
+    });
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(raw.len() / 2),
+        flate2::Compression::new(6),
+    );
     let gzip = match gz.write_all(&raw).and_then(|_| gz.finish()) {
         Ok(b) => Bytes::from(b),
         Err(_) => Bytes::new(),
@@ -177,8 +192,15 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 fn parse_tile_path(z: &str, x: &str, y: &str) -> Result<(u8, u32, u32), ApiError> {
-    let y = y.strip_suffix(".mvt").or_else(|| y.strip_suffix(".pbf")).unwrap_or(y);
-    let bad = || ApiError::BadRequest(format!("tile {z}/{x}/{y} is not a tile: z 0-{MAX_ZOOM}, x and y 0 to 2^z - 1"));
+    let y = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(y);
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "tile {z}/{x}/{y} is not a tile: z 0-{MAX_ZOOM}, x and y 0 to 2^z - 1"
+        ))
+    };
     let z: u8 = z.parse().map_err(|_| bad())?;
     let x: u32 = x.parse().map_err(|_| bad())?;
     let yv: u32 = y.parse().map_err(|_| bad())?;
@@ -205,9 +227,10 @@ pub async fn tile(
         Some(t) => t,
         None => {
             let state = s.clone();
-            let t = tokio::task::spawn_blocking(move || Arc::new(make_tile(&state.tiles[li], z, x, y)))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let t =
+                tokio::task::spawn_blocking(move || Arc::new(make_tile(&state.tiles[li], z, x, y)))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
             s.tile_cache.put(key, t.clone());
             t
         }
@@ -231,7 +254,11 @@ pub async fn tile(
             .into_response())
     } else {
         Ok((
-            [(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, cache), (header::VARY, vary)],
+            [
+                (header::CONTENT_TYPE, ctype),
+                (header::CACHE_CONTROL, cache),
+                (header::VARY, vary),
+            ],
             t.raw.clone(),
         )
             .into_response())
@@ -239,7 +266,11 @@ pub async fn tile(
 }
 
 /// `GET /tiles/{layer}.json`: TileJSON 3.0.
-pub async fn tilejson(State(s): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub async fn tilejson(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     let layer = name
         .strip_suffix(".json")
         .ok_or_else(|| ApiError::NotFound(format!("no route /tiles/{name}")))?;
@@ -251,7 +282,10 @@ pub async fn tilejson(State(s): State<AppState>, Path(name): Path<String>, heade
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c)))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+        })
         .unwrap_or("127.0.0.1:8080");
     let b = s.atlas.bbox_wgs84();
     Ok(Json(json!({

@@ -24,7 +24,10 @@ const HALF_WORLD_M: f64 = std::f64::consts::PI * EARTH_RADIUS_M;
 pub fn lonlat_to_mercator(lon: f64, lat: f64) -> (f64, f64) {
     let lat = lat.clamp(-85.051_128_78, 85.051_128_78);
     let x = EARTH_RADIUS_M * lon.to_radians();
-    let y = EARTH_RADIUS_M * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln();
+    let y = EARTH_RADIUS_M
+        * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+            .tan()
+            .ln();
     (x, y)
 }
 
@@ -83,7 +86,10 @@ impl TileGeometry {
             .enumerate()
             .filter_map(|(i, p)| {
                 p.bounding_rect().map(|r| {
-                    GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i as u32)
+                    GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i as u32,
+                    )
                 })
             })
             .collect();
@@ -115,7 +121,11 @@ impl TileGeometry {
         let scale = f64::from(EXTENT) / w;
         let pad = f64::from(BUFFER) / scale;
         let env = AABB::from_corners([b[0] - pad, b[1] - pad], [b[2] + pad, b[3] + pad]);
-        let mut ids: Vec<u32> = self.tree.locate_in_envelope_intersecting(&env).map(|e| e.data).collect();
+        let mut ids: Vec<u32> = self
+            .tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.data)
+            .collect();
         ids.sort_unstable();
         let level = &self.levels[usize::from(z.min(MAX_PREPARED_ZOOM))];
         let lo = -f64::from(BUFFER);
@@ -172,7 +182,10 @@ fn clip_ring(pts: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
         ring.pop();
     }
     // Fast path: wholly inside.
-    if ring.iter().all(|p| p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi) {
+    if ring
+        .iter()
+        .all(|p| p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi)
+    {
         return ring;
     }
     for edge in 0..4 {
@@ -264,12 +277,18 @@ mod tests {
         let n = 1024.0f64;
         let tx = ((-3.2 + 180.0) / 360.0 * n).floor() as u32;
         let lat = 55.95f64.to_radians();
-        let ty = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+        let ty = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
+            .floor() as u32;
         let t = g.tile(10, tx, ty);
         assert_eq!(t.len(), 1);
         assert!(signed_area(&t[0].rings[0]) > 0);
         for p in &t[0].rings[0] {
-            assert!(p[0] >= -BUFFER && p[0] <= EXTENT + BUFFER && p[1] >= -BUFFER && p[1] <= EXTENT + BUFFER);
+            assert!(
+                p[0] >= -BUFFER
+                    && p[0] <= EXTENT + BUFFER
+                    && p[1] >= -BUFFER
+                    && p[1] <= EXTENT + BUFFER
+            );
         }
         assert!(g.tile(10, tx + 5, ty).is_empty());
     }

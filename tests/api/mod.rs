@@ -36,7 +36,8 @@ fn fixture() -> &'static Fixture {
             Ok(a) => a,
             Err(r) => panic!("demo does not load: {r}"),
         };
-        let referrals_csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("referrals");
+        let referrals_csv =
+            std::fs::read_to_string(dir.path().join("referrals.csv")).expect("referrals");
         Fixture {
             state: Arc::new(Prepared::new(atlas)),
             referrals_csv,
@@ -50,7 +51,11 @@ fn app() -> Router {
 }
 
 async fn call(method: &str, uri: &str) -> (StatusCode, String, Option<String>) {
-    let req = Request::builder().method(method).uri(uri).body(Body::empty()).expect("request");
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request");
     let resp = app().oneshot(req).await.expect("response");
     let status = resp.status();
     let ctype = resp
@@ -59,7 +64,11 @@ async fn call(method: &str, uri: &str) -> (StatusCode, String, Option<String>) {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let body = to_bytes(resp.into_body(), 64 << 20).await.expect("body");
-    (status, String::from_utf8(body.to_vec()).expect("utf-8"), ctype)
+    (
+        status,
+        String::from_utf8(body.to_vec()).expect("utf-8"),
+        ctype,
+    )
 }
 
 async fn get_json(uri: &str) -> Value {
@@ -73,7 +82,10 @@ async fn expect_error(method: &str, uri: &str, status: StatusCode) -> Value {
     assert_eq!(s, status, "{method} {uri}: {body}");
     assert_eq!(ctype.as_deref(), Some("application/json"), "{uri}");
     let v: Value = serde_json::from_str(&body).expect("error body is JSON");
-    assert!(v["error"].is_string() && v["message"].is_string(), "{uri}: {v}");
+    assert!(
+        v["error"].is_string() && v["message"].is_string(),
+        "{uri}: {v}"
+    );
     v
 }
 
@@ -97,7 +109,10 @@ async fn health_and_meta() {
     let m = get_json("/api/meta").await;
     assert_eq!(m["areas"], 240);
     assert_eq!(m["role"], "public");
-    assert_eq!(m["boundary_sets"], serde_json::json!(["localities", "teams"]));
+    assert_eq!(
+        m["boundary_sets"],
+        serde_json::json!(["localities", "teams"])
+    );
     let b = m["bbox_wgs84"].as_array().expect("bbox");
     assert!(b[0].as_f64() < b[2].as_f64() && b[1].as_f64() < b[3].as_f64());
 }
@@ -116,14 +131,20 @@ async fn areas_geojson_is_protected() {
         assert_protected_count(&p["referrals"], "referrals");
         if p["referrals"] == "<10" {
             suppressed += 1;
-            assert!(p["rate_per_1000"].is_null(), "rate shown where the count is suppressed: {p}");
+            assert!(
+                p["rate_per_1000"].is_null(),
+                "rate shown where the count is suppressed: {p}"
+            );
         }
         for (k, val) in p.as_object().expect("props") {
             if k.starts_with("referrals_") {
                 assert_protected_count(val, k);
             }
         }
-        assert!(matches!(f["geometry"]["type"].as_str(), Some("Polygon" | "MultiPolygon")));
+        assert!(matches!(
+            f["geometry"]["type"].as_str(),
+            Some("Polygon" | "MultiPolygon")
+        ));
     }
     // The demo has quiet areas; the test is only meaningful if some counts were suppressed.
     assert!(suppressed > 0, "no suppressed area in the fixture");
@@ -146,7 +167,10 @@ async fn equity_table_has_five_quintiles() {
     let e = get_json("/api/equity").await;
     let rows = e["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 5);
-    let pop: f64 = rows.iter().map(|r| r["population"].as_f64().expect("pop")).sum();
+    let pop: f64 = rows
+        .iter()
+        .map(|r| r["population"].as_f64().expect("pop"))
+        .sum();
     assert_eq!(pop, e["total"]["population"].as_f64().expect("total"));
     for r in rows {
         assert_protected_count(&r["referrals"], "equity referrals");
@@ -158,13 +182,32 @@ async fn rollups_and_bad_rollups() {
     let r = get_json("/api/rollup?to=council_code").await;
     assert!(!r["units"].as_array().expect("units").is_empty());
     let t = get_json("/api/rollup?to=teams").await;
-    let pop: f64 = t["units"].as_array().expect("units").iter().map(|u| u["population"].as_f64().unwrap_or(0.0)).sum();
-    let total: f64 = fixture().state.atlas.areas.iter().filter_map(|a| a.population).sum();
+    let pop: f64 = t["units"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .map(|u| u["population"].as_f64().unwrap_or(0.0))
+        .sum();
+    let total: f64 = fixture()
+        .state
+        .atlas
+        .areas
+        .iter()
+        .filter_map(|a| a.population)
+        .sum();
     // Unit populations are rounded to whole people in the response.
-    assert!((pop - total).abs() <= t["units"].as_array().map(|u| u.len()).unwrap_or(0) as f64, "{pop} vs {total}");
+    assert!(
+        (pop - total).abs() <= t["units"].as_array().map(|u| u.len()).unwrap_or(0) as f64,
+        "{pop} vs {total}"
+    );
     expect_error("GET", "/api/rollup?to=nonsense", StatusCode::NOT_FOUND).await;
     expect_error("GET", "/api/rollup", StatusCode::BAD_REQUEST).await;
-    expect_error("GET", "/api/rollup?to=teams&colour=red", StatusCode::BAD_REQUEST).await;
+    expect_error(
+        "GET",
+        "/api/rollup?to=teams&colour=red",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -172,7 +215,9 @@ async fn premises_and_boundaries() {
     let p = get_json("/api/premises").await;
     let feats = p["features"].as_array().expect("features");
     assert_eq!(feats.len(), fixture().state.atlas.premises.len());
-    assert!(feats.iter().all(|f| f["geometry"]["type"] == "Point" && f["properties"]["kind"].is_string()));
+    assert!(feats
+        .iter()
+        .all(|f| f["geometry"]["type"] == "Point" && f["properties"]["kind"].is_string()));
     let sets = get_json("/api/boundaries").await;
     assert_eq!(sets["boundary_sets"].as_array().map(|a| a.len()), Some(2));
     let teams = get_json("/api/boundaries/teams").await;
@@ -185,7 +230,9 @@ async fn search_and_bad_search() {
     let s = get_json("/api/search?q=dz00000").await;
     let results = s["results"].as_array().expect("results");
     assert!(!results.is_empty() && results.len() <= 20);
-    assert!(results.iter().all(|r| r["area_id"].as_str().is_some_and(|c| c.starts_with("DZ00000"))));
+    assert!(results.iter().all(|r| r["area_id"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("DZ00000"))));
     let exact = get_json("/api/search?q=DZ000017").await;
     assert_eq!(exact["results"][0]["area_id"], "DZ000017");
     expect_error("GET", "/api/search?q=", StatusCode::BAD_REQUEST).await;
@@ -224,7 +271,13 @@ async fn no_public_response_carries_a_referral() {
         "/api/boundaries/teams",
         "/api/search?q=DZ",
     ];
-    let premises: Vec<[f64; 2]> = f.state.atlas.premises.iter().map(|p| [p.lon, p.lat]).collect();
+    let premises: Vec<[f64; 2]> = f
+        .state
+        .atlas
+        .premises
+        .iter()
+        .map(|p| [p.lon, p.lat])
+        .collect();
     for r in routes {
         let (status, body, _) = call("GET", r).await;
         assert_eq!(status, StatusCode::OK, "{r}");
@@ -232,7 +285,10 @@ async fn no_public_response_carries_a_referral() {
             assert!(!body.contains(id.as_str()), "{r} carries referral {id}");
         }
         for p in pairs.iter().take(2000) {
-            assert!(!body.contains(p.as_str()), "{r} carries referral coordinates {p}");
+            assert!(
+                !body.contains(p.as_str()),
+                "{r} carries referral coordinates {p}"
+            );
         }
         // The only points in any response are premises.
         let v: Value = serde_json::from_str(&body).expect("json");
@@ -242,7 +298,9 @@ async fn no_public_response_carries_a_referral() {
                     let c = &ft["geometry"]["coordinates"];
                     let (x, y) = (c[0].as_f64().expect("x"), c[1].as_f64().expect("y"));
                     assert!(
-                        premises.iter().any(|p| (p[0] - x).abs() < 1e-6 && (p[1] - y).abs() < 1e-6),
+                        premises
+                            .iter()
+                            .any(|p| (p[0] - x).abs() < 1e-6 && (p[1] - y).abs() < 1e-6),
                         "{r}: point ({x}, {y}) is not a premises"
                     );
                 }
@@ -260,5 +318,349 @@ async fn responses_are_compressed_when_asked() {
         .expect("request");
     let resp = app().oneshot(req).await.expect("response");
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+    assert_eq!(
+        resp.headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// OpenAPI
+
+#[tokio::test]
+async fn openapi_describes_every_route_and_every_described_route_answers() {
+    let doc = get_json("/api/openapi.json").await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    let routes = [
+        "/api/health",
+        "/api/meta",
+        "/api/openapi.json",
+        "/api/areas",
+        "/api/areas/{id}",
+        "/api/equity",
+        "/api/rollup",
+        "/api/premises",
+        "/api/boundaries",
+        "/api/boundaries/{name}",
+        "/api/search",
+        "/tiles/{layer}/{z}/{x}/{y}",
+        "/tiles/{name}",
+    ];
+    for r in routes {
+        assert!(paths.contains_key(r), "{r} is not in the OpenAPI document");
+    }
+    assert_eq!(
+        paths.len(),
+        routes.len(),
+        "the document describes routes the test does not know"
+    );
+    for p in paths.keys() {
+        let uri = p
+            .replace("{id}", "DZ000001")
+            .replace("{name}", "teams")
+            .replace("{layer}", "areas")
+            .replace("{z}", "0")
+            .replace("{x}", "0")
+            .replace("{y}", "0.mvt")
+            .replace("/tiles/teams", "/tiles/teams.json");
+        let uri = match uri.as_str() {
+            "/api/rollup" => "/api/rollup?to=teams".to_string(),
+            "/api/search" => "/api/search?q=DZ".to_string(),
+            _ => uri,
+        };
+        let (status, body, _) = get_tile(&uri, false).await;
+        assert!(
+            status.is_success(),
+            "{uri}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Vector tiles, read back with a protobuf reader written here.
+
+fn read_varint(b: &[u8], i: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = b[*i];
+        *i += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+/// (field, wire type, varint value or byte range)
+fn fields(b: &[u8]) -> Vec<(u64, u64, u64, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let k = read_varint(b, &mut i);
+        let (field, wire) = (k >> 3, k & 7);
+        match wire {
+            0 => {
+                let v = read_varint(b, &mut i);
+                out.push((field, wire, v, 0..0));
+            }
+            1 => {
+                out.push((field, wire, 0, i..i + 8));
+                i += 8;
+            }
+            2 => {
+                let len = read_varint(b, &mut i) as usize;
+                out.push((field, wire, 0, i..i + len));
+                i += len;
+            }
+            other => panic!("unexpected wire type {other}"),
+        }
+    }
+    out
+}
+
+struct DecodedFeature {
+    id: u64,
+    props: std::collections::BTreeMap<String, String>,
+    rings: Vec<Vec<[i64; 2]>>,
+}
+
+fn decode_tile(b: &[u8]) -> (String, u64, Vec<DecodedFeature>) {
+    let top = fields(b);
+    assert_eq!(top.len(), 1, "one layer");
+    let layer = &b[top[0].3.clone()];
+    let mut name = String::new();
+    let mut extent = 0;
+    let mut keys = Vec::new();
+    let mut values = Vec::new();
+    let mut raw_features = Vec::new();
+    for (f, _, v, r) in fields(layer) {
+        match f {
+            1 => name = String::from_utf8(layer[r].to_vec()).expect("name"),
+            2 => raw_features.push(layer[r].to_vec()),
+            3 => keys.push(String::from_utf8(layer[r].to_vec()).expect("key")),
+            4 => {
+                let vb = &layer[r];
+                let (vf, _, vv, vr) = fields(vb).remove(0);
+                values.push(match vf {
+                    1 => String::from_utf8(vb[vr].to_vec()).expect("str"),
+                    3 => f64::from_le_bytes(vb[vr].try_into().expect("8 bytes")).to_string(),
+                    6 => (((vv >> 1) as i64) ^ -((vv & 1) as i64)).to_string(),
+                    other => panic!("value field {other}"),
+                });
+            }
+            5 => extent = v,
+            15 => assert_eq!(v, 2, "version 2"),
+            _ => {}
+        }
+    }
+    let mut feats = Vec::new();
+    for fb in raw_features {
+        let mut id = 0;
+        let mut props = std::collections::BTreeMap::new();
+        let mut rings = Vec::new();
+        for (f, _, v, r) in fields(&fb) {
+            match f {
+                1 => id = v,
+                2 => {
+                    let mut i = 0;
+                    let tb = &fb[r];
+                    while i < tb.len() {
+                        let k = read_varint(tb, &mut i) as usize;
+                        let val = read_varint(tb, &mut i) as usize;
+                        props.insert(keys[k].clone(), values[val].clone());
+                    }
+                }
+                3 => assert_eq!(v, 3, "polygon"),
+                4 => {
+                    let gb = &fb[r];
+                    let mut ints = Vec::new();
+                    let mut i = 0;
+                    while i < gb.len() {
+                        ints.push(read_varint(gb, &mut i) as u32);
+                    }
+                    let zz = |u: u32| ((u >> 1) as i64) ^ -((u & 1) as i64);
+                    let (mut x, mut y) = (0i64, 0i64);
+                    let mut j = 0;
+                    let mut ring: Vec<[i64; 2]> = Vec::new();
+                    while j < ints.len() {
+                        let (cmd, count) = (ints[j] & 7, ints[j] >> 3);
+                        j += 1;
+                        match cmd {
+                            1 | 2 => {
+                                for _ in 0..count {
+                                    x += zz(ints[j]);
+                                    y += zz(ints[j + 1]);
+                                    j += 2;
+                                    if cmd == 1 && !ring.is_empty() {
+                                        rings.push(std::mem::take(&mut ring));
+                                    }
+                                    ring.push([x, y]);
+                                }
+                            }
+                            7 => rings.push(std::mem::take(&mut ring)),
+                            other => panic!("command {other}"),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        feats.push(DecodedFeature { id, props, rings });
+    }
+    (name, extent, feats)
+}
+
+fn ring_area2(r: &[[i64; 2]]) -> i64 {
+    (0..r.len())
+        .map(|i| {
+            let (a, b) = (r[i], r[(i + 1) % r.len()]);
+            a[0] * b[1] - b[0] * a[1]
+        })
+        .sum()
+}
+
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let l = lat.to_radians();
+    let y =
+        ((1.0 - (l.tan() + 1.0 / l.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}
+
+async fn get_tile(uri: &str, gzip: bool) -> (StatusCode, Vec<u8>, Option<String>) {
+    let mut req = Request::builder().uri(uri);
+    if gzip {
+        req = req.header("accept-encoding", "gzip");
+    }
+    let resp = app()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = resp.status();
+    let enc = resp
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .expect("body")
+        .to_vec();
+    (status, body, enc)
+}
+
+#[tokio::test]
+async fn tiles_decode_cover_every_area_and_are_protected() {
+    use geo::BoundingRect;
+    let f = fixture();
+    let b = f.state.atlas.bbox_wgs84();
+    let z = 13u8;
+    let (x0, y0) = tile_of(b[0], b[3], z);
+    let (x1, y1) = tile_of(b[2], b[1], z);
+    let mut seen = std::collections::BTreeSet::new();
+    for x in x0..=x1 {
+        for y in y0..=y1 {
+            let (status, body, _) = get_tile(&format!("/tiles/areas/{z}/{x}/{y}.mvt"), false).await;
+            if status == StatusCode::NO_CONTENT {
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK);
+            let (name, extent, feats) = decode_tile(&body);
+            assert_eq!(name, "areas");
+            assert_eq!(extent, 4096);
+            for ft in feats {
+                let area = &f.state.atlas.areas[ft.id as usize];
+                assert_eq!(
+                    ft.props["area_id"], area.code,
+                    "feature id and area_id agree"
+                );
+                let r = ft.props["referrals"].as_str();
+                assert!(
+                    r == "<10" || r.parse::<i64>().is_ok_and(|v| v >= 10 && v % 5 == 0),
+                    "unprotected count {r}"
+                );
+                assert!(!ft.rings.is_empty());
+                assert!(
+                    ring_area2(&ft.rings[0]) > 0,
+                    "exterior ring must have positive area in tile space"
+                );
+                for ring in &ft.rings {
+                    for p in ring {
+                        assert!(
+                            (-64..=4160).contains(&p[0]) && (-64..=4160).contains(&p[1]),
+                            "vertex {p:?} outside the buffered tile"
+                        );
+                    }
+                }
+                // The area's box must meet the tile.
+                let rb = area.geometry_wgs84.bounding_rect().expect("bbox");
+                let (ax0, ay1) = tile_of(rb.min().x, rb.min().y, z);
+                let (ax1, ay0) = tile_of(rb.max().x, rb.max().y, z);
+                assert!(
+                    ax0 <= x + 1 && x <= ax1 + 1 && ay0 <= y + 1 && y <= ay1 + 1,
+                    "area {} in tile {x}/{y}",
+                    area.code
+                );
+                seen.insert(ft.id);
+            }
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        f.state.atlas.areas.len(),
+        "every area appears in some tile"
+    );
+}
+
+#[tokio::test]
+async fn tiles_gzip_empty_bad_and_tilejson() {
+    let f = fixture();
+    let b = f.state.atlas.bbox_wgs84();
+    let (x, y) = tile_of((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 10);
+    let uri = format!("/tiles/areas/10/{x}/{y}.mvt");
+    let (s1, raw, e1) = get_tile(&uri, false).await;
+    let (s2, gz, e2) = get_tile(&uri, true).await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(e1, None);
+    assert_eq!(e2.as_deref(), Some("gzip"));
+    let mut dec = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut dec)
+        .expect("gunzip");
+    assert_eq!(dec, raw, "gzip and raw tiles hold the same bytes");
+    // The far side of the world is empty.
+    let (s, body, _) = get_tile("/tiles/areas/10/0/0.mvt", false).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(body.is_empty());
+    expect_error("GET", "/tiles/areas/3/9/0.mvt", StatusCode::BAD_REQUEST).await;
+    expect_error("GET", "/tiles/areas/x/0/0.mvt", StatusCode::BAD_REQUEST).await;
+    expect_error("GET", "/tiles/areas/23/0/0.mvt", StatusCode::BAD_REQUEST).await;
+    expect_error("GET", "/tiles/nolayer/1/0/0.mvt", StatusCode::NOT_FOUND).await;
+    let tj = get_json("/tiles/areas.json").await;
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert!(tj["tiles"][0]
+        .as_str()
+        .is_some_and(|t| t.ends_with("/tiles/areas/{z}/{x}/{y}.mvt")));
+    let teams = get_json("/tiles/teams.json").await;
+    assert_eq!(teams["vector_layers"][0]["id"], "teams");
+    expect_error("GET", "/tiles/nolayer.json", StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn attributes_without_geometry_match_the_geojson() {
+    let attrs = get_json("/api/areas?geometry=false").await;
+    let gj = get_json("/api/areas").await;
+    let a = attrs["areas"].as_array().expect("areas");
+    let feats = gj["features"].as_array().expect("features");
+    assert_eq!(a.len(), feats.len());
+    for (x, f) in a.iter().zip(feats) {
+        assert_eq!(x, &f["properties"]);
+    }
+    expect_error("GET", "/api/areas?geometry=maybe", StatusCode::BAD_REQUEST).await;
 }

@@ -1,0 +1,96 @@
+//! The OpenAPI 3.1 description of every route, served at `/api/openapi.json`.
+//! Written out by hand (no macro crate); a test checks that every route of the
+//! router is described and that every described route answers.
+
+use serde_json::{json, Value};
+
+fn error_responses() -> Value {
+    json!({
+        "400": {"description": "Bad request (bad parameter)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "404": {"description": "Not found", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    })
+}
+
+fn op(summary: &str, description: &str, params: Value, ok: Value) -> Value {
+    let mut responses = error_responses();
+    if let (Some(r), Some(o)) = (responses.as_object_mut(), ok.as_object()) {
+        for (k, v) in o {
+            r.insert(k.clone(), v.clone());
+        }
+    }
+    json!({"get": {"summary": summary, "description": description, "parameters": params, "responses": responses}})
+}
+
+fn json_ok(schema: Value) -> Value {
+    json!({"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}})
+}
+
+fn geojson_ok() -> Value {
+    json!({"200": {"description": "GeoJSON FeatureCollection (RFC 7946, WGS84)", "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}}}})
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+}
+
+fn query_param(name: &str, required: bool, description: &str, ty: &str) -> Value {
+    json!({"name": name, "in": "query", "required": required, "description": description, "schema": {"type": ty}})
+}
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    let count = json!({"oneOf": [{"type": "number"}, {"type": "string", "enum": ["<10"]}], "description": "A count after disclosure control: a number rounded to 5, or \"<10\""});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "needmap API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Need maps, equity tables, roll-ups, premises and boundaries. Anonymous requests get disclosure-controlled aggregates only: never a referral point; counts 0-9 as \"<10\", other counts rounded to the nearest 5, rates withheld where the count is."
+        },
+        "paths": {
+            "/api/health": op("Health", "Liveness and the number of areas loaded.", json!([]), json_ok(json!({"type": "object", "properties": {"status": {"type": "string"}, "areas": {"type": "integer"}}}))),
+            "/api/meta": op("Region metadata", "Region name, WGS84 bounding box, layers, groups, periods and roll-up levels.", json!([]), json_ok(json!({"type": "object"}))),
+            "/api/openapi.json": op("This document", "The OpenAPI 3.1 description of the API.", json!([]), json_ok(json!({"type": "object"}))),
+            "/api/areas": {"get": {
+                "summary": "Areas with need attributes",
+                "description": "Every small area as GeoJSON with area_id, name, population, referrals, rate_per_1000, need_score, simd_rank, simd_decile, simd_quintile and referrals_<group>. With geometry=false: {\"areas\": [properties...]} in feature order.",
+                "parameters": [query_param("geometry", false, "false for attributes only", "boolean")],
+                "responses": {
+                    "200": {"description": "OK", "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}, "application/json": {"schema": {"type": "object"}}}},
+                    "400": error_responses()["400"].clone()
+                }
+            }},
+            "/api/areas/{id}": op("One area", "An area's need attributes, parent codes, referrals by group and indicators.", json!([path_param("id", "area code, e.g. S01006506")]), json_ok(json!({"$ref": "#/components/schemas/AreaDetail"}))),
+            "/api/equity": op("Equity table", "Areas, population, referrals and rate per 1,000 by SIMD quintile (1 = most deprived), and the total.", json!([]), json_ok(json!({"type": "object", "properties": {"rows": {"type": "array"}, "total": {"type": "object"}}}))),
+            "/api/rollup": op("Roll-up", "The need map rolled up to a parent code column (e.g. ca_code) or, by area-weighted overlay, to a boundary set.", json!([query_param("to", true, "a roll-up level from /api/meta rollup_levels, or a boundary set name", "string")]), json_ok(json!({"type": "object", "properties": {"level": {"type": "string"}, "units": {"type": "array"}, "unassigned": {"type": "object"}}}))),
+            "/api/premises": op("Premises", "Premises as GeoJSON points with kind, services, capacity, provider and OSM opening_hours.", json!([]), geojson_ok()),
+            "/api/boundaries": op("Boundary sets", "The names of the boundary sets and their unit counts.", json!([]), json_ok(json!({"type": "object"}))),
+            "/api/boundaries/{name}": op("One boundary set", "A boundary set as GeoJSON polygons with boundary_id and name.", json!([path_param("name", "boundary set name")]), geojson_ok()),
+            "/api/search": op("Search areas", "Areas whose code or name matches q (case-insensitive): exact code, code prefix, name prefix, then name substring.", json!([query_param("q", true, "text to find (1-100 characters)", "string"), query_param("limit", false, "at most this many results (1-100, default 20)", "integer")]), json_ok(json!({"type": "object", "properties": {"results": {"type": "array"}}}))),
+            "/tiles/{layer}/{z}/{x}/{y}": {"get": {
+                "summary": "Vector tile",
+                "description": "A Mapbox Vector Tile (v2.1, extent 4096) of a polygon layer: `areas` (public need attributes) or a boundary set. y may end in .mvt. 204 when the tile is empty. Sent gzipped when the client accepts gzip.",
+                "parameters": [path_param("layer", "areas or a boundary set name"), path_param("z", "zoom 0-22"), path_param("x", "column"), path_param("y", "row, e.g. 79.mvt")],
+                "responses": {
+                    "200": {"description": "Tile", "content": {"application/vnd.mapbox-vector-tile": {"schema": {"type": "string", "format": "binary"}}}},
+                    "204": {"description": "Empty tile"},
+                    "400": error_responses()["400"].clone(),
+                    "404": error_responses()["404"].clone()
+                }
+            }},
+            "/tiles/{name}": op("TileJSON", "TileJSON 3.0 for a tile layer; name is `<layer>.json`.", json!([path_param("name", "e.g. areas.json")]), json_ok(json!({"type": "object"})))
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
+            "Count": count,
+            "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array"}}},
+            "AreaDetail": {"type": "object", "properties": {
+                "area_id": {"type": "string"}, "name": {"type": ["string", "null"]}, "population": {"type": ["number", "null"]},
+                "referrals": {"$ref": "#/components/schemas/Count"}, "rate_per_1000": {"type": ["number", "null"]},
+                "need_score": {"type": ["number", "null"]}, "simd_rank": {"type": ["integer", "null"]},
+                "simd_decile": {"type": ["integer", "null"]}, "simd_quintile": {"type": ["integer", "null"]},
+                "parents": {"type": "object"}, "referrals_by_group": {"type": "object"}, "indicators": {"type": "object"}
+            }}
+        }}
+    })
+}

@@ -56,6 +56,9 @@ pub struct Config {
     /// Need score and period settings.
     #[serde(default)]
     pub need: NeedConfig,
+    /// Web map settings.
+    #[serde(default)]
+    pub map: MapConfig,
     /// Directory of the workspace file; paths resolve against it. Set by [`Config::load`].
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -200,6 +203,17 @@ pub struct BoundaryConfig {
     /// CRS when the file does not say.
     #[serde(default)]
     pub crs: Option<String>,
+}
+
+/// Web map settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapConfig {
+    /// URL of a MapLibre style to draw beneath needmap's layers (for example a
+    /// council's own tile server). None (the default) draws no basemap, so the
+    /// map works offline.
+    #[serde(default)]
+    pub basemap_style: Option<String>,
 }
 
 /// Period used for referral counts over time.

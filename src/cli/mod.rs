@@ -481,12 +481,14 @@ fn bench_assign(
         .num_threads(threads.unwrap_or(0))
         .build()?;
     let mut times = Vec::new();
+    let mut build_times = Vec::new();
     let mut last: Vec<u64> = Vec::new();
     for _ in 0..repeat.max(1) {
         let t = Instant::now();
         let counts = pool.install(|| {
             let polys: Vec<PreparedPolygon> = geoms.par_iter().map(PreparedPolygon::new).collect();
             let index = AreaIndex::from_prepared(polys);
+            build_times.push(t.elapsed().as_secs_f64());
             let located = index.locate_all(&xs, &ys);
             let mut counts = vec![0u64; geoms.len()];
             for a in located.into_iter().flatten() {
@@ -509,7 +511,8 @@ fn bench_assign(
     let median = sorted[sorted.len() / 2];
     let out = serde_json::json!({
         "workload": "W1", "peer": "needmap", "threads": pool.current_num_threads(), "size": n,
-        "median_s": median, "min_s": sorted[0], "load_s": load_s, "matched": matched, "top": top,
+        "median_s": median, "min_s": sorted[0], "load_s": load_s,
+        "build_s": build_times.iter().copied().fold(f64::INFINITY, f64::min), "matched": matched, "top": top,
     });
     println!("{out}");
     Ok(())

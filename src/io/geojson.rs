@@ -170,7 +170,8 @@ pub fn parse_geojson(text: &str, display: &str, report: &mut Report) -> Option<V
                 return None;
             }
         },
-        None => None,
+        // RFC 7946: GeoJSON is WGS84 lon/lat.
+        None => Some(Crs::Wgs84),
     };
     let raw_features = match raw.kind.as_str() {
         "FeatureCollection" => raw.features.unwrap_or_default(),

@@ -47,7 +47,8 @@ fn rings_to_polygons<P>(
     polys
 }
 
-/// Read a Shapefile layer. A missing `.prj` is an error: the CRS must be known.
+/// Read a Shapefile layer. Without a `.prj` the layer's `declared_crs` is
+/// `None`, and loading needs a `crs` from the workspace file.
 pub fn read_shapefile(path: &Path, display: &str, report: &mut Report) -> Option<VectorLayer> {
     if !path.exists() {
         report.error(display, None, "file not found");
@@ -62,14 +63,8 @@ pub fn read_shapefile(path: &Path, display: &str, report: &mut Report) -> Option
                 return None;
             }
         },
-        Err(_) => {
-            report.error(
-                display,
-                None,
-                "no .prj file beside the .shp, so its CRS is unknown: add the .prj or set crs in the workspace file",
-            );
-            None
-        }
+        // No .prj: the CRS is unknown here; the workspace may give it (`crs`).
+        Err(_) => None,
     };
     let mut reader = match shapefile::Reader::from_path(path) {
         Ok(r) => r,

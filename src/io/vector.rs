@@ -73,7 +73,8 @@ pub struct Feature {
 /// A layer read from a file.
 #[derive(Clone, Debug)]
 pub struct VectorLayer {
-    /// The CRS the file declares (GeoJSON is WGS84 unless a legacy `crs` member says otherwise).
+    /// The CRS the file declares (GeoJSON is WGS84 unless a legacy `crs` member says
+    /// otherwise; a Shapefile's comes from its `.prj`, and is `None` without one).
     pub declared_crs: Option<Crs>,
     pub features: Vec<Feature>,
 }

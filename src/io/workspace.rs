@@ -101,7 +101,17 @@ fn layer_crs(
                 None
             }
         },
-        None => Some(layer.declared_crs.clone().unwrap_or(Crs::Wgs84)),
+        None => match &layer.declared_crs {
+            Some(c) => Some(c.clone()),
+            None => {
+                report.error(
+                    display,
+                    None,
+                    "no .prj file beside the .shp, so its CRS is unknown: add the .prj or set crs in the workspace file",
+                );
+                None
+            }
+        },
     }
 }
 

@@ -137,8 +137,42 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(axum::middleware::map_response(json_errors))
         .layer(CompressionLayer::new())
         .with_state(state)
+}
+
+/// Errors made by middleware (time-outs, body limits) as JSON like every other error.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let ctype = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ctype.starts_with("application/json") || ctype.starts_with("text/html") {
+        return resp;
+    }
+    let (code, message) = match status {
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long".to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        s if s.is_server_error() => ("internal", "internal error".to_string()),
+        s => (
+            "bad_request",
+            s.canonical_reason().unwrap_or("bad request").to_string(),
+        ),
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"error": code, "message": message})),
+    )
+        .into_response()
 }
 
 async fn no_web_map() -> Response {

@@ -79,6 +79,7 @@ pub async fn meta(State(s): State<AppState>) -> Json<Value> {
         "rollup_levels": a.parent_columns,
         "role": "public",
         "attribution": a.config.attribution,
+        "basemap_style": a.config.map.basemap_style,
         "disclosure": {"threshold": s.policy.threshold, "rounding": s.policy.rounding},
     }))
 }

@@ -56,6 +56,11 @@ impl TileCache {
         }
     }
 
+    /// True when tiles are kept.
+    pub fn enabled(&self) -> bool {
+        self.max_bytes > 0
+    }
+
     fn get(&self, k: &(u16, u8, u32, u32)) -> Option<Arc<Tile>> {
         if self.max_bytes == 0 {
             return None;
@@ -152,7 +157,8 @@ pub fn tile_layers(atlas: &Atlas, need: &NeedMap, policy: &Policy) -> Vec<TileLa
     layers
 }
 
-fn make_tile(layer: &TileLayer, z: u8, x: u32, y: u32) -> Tile {
+/// Cut and encode a tile; gzip it when `gzip` (the cache keeps both forms).
+fn make_tile(layer: &TileLayer, z: u8, x: u32, y: u32, gzip: bool) -> Tile {
     let polys = layer.geometry.tile(z, x, y);
     if polys.is_empty() {
         return Tile {
@@ -163,6 +169,12 @@ fn make_tile(layer: &TileLayer, z: u8, x: u32, y: u32) -> Tile {
     let raw = encode_polygon_layer(&layer.name, &polys, |f| {
         (u64::from(f), layer.props[f as usize].clone())
     });
+    if !gzip {
+        return Tile {
+            raw: Bytes::from(raw),
+            gzip: Bytes::new(),
+        };
+    }
     let mut gz = flate2::write::GzEncoder::new(
         Vec::with_capacity(raw.len() / 2),
         flate2::Compression::new(6),
@@ -223,14 +235,18 @@ pub async fn tile(
         .ok_or_else(|| ApiError::NotFound(format!("no tile layer {layer:?}")))?;
     let (z, x, y) = parse_tile_path(&z, &x, &y)?;
     let key = (li as u16, z, x, y);
+    let wants_gzip = accepts_gzip(&headers);
     let t = match s.tile_cache.get(&key) {
         Some(t) => t,
         None => {
             let state = s.clone();
-            let t =
-                tokio::task::spawn_blocking(move || Arc::new(make_tile(&state.tiles[li], z, x, y)))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+            // With the cache on, make both forms once; without it, only what was asked for.
+            let gzip = wants_gzip || s.tile_cache.enabled();
+            let t = tokio::task::spawn_blocking(move || {
+                Arc::new(make_tile(&state.tiles[li], z, x, y, gzip))
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
             s.tile_cache.put(key, t.clone());
             t
         }
@@ -241,7 +257,7 @@ pub async fn tile(
         return Ok((StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, cache)]).into_response());
     }
     let vary = HeaderValue::from_static("accept-encoding");
-    if accepts_gzip(&headers) && !t.gzip.is_empty() {
+    if wants_gzip && !t.gzip.is_empty() {
         Ok((
             [
                 (header::CONTENT_TYPE, ctype),

@@ -106,12 +106,70 @@ impl AreaIndex {
     }
 
     /// Locate many points in parallel; `None` where a point is outside every area.
+    ///
+    /// Large batches are first bucketed by a coarse 64 × 64 grid (a counting
+    /// sort), so that neighbouring points are located together while their
+    /// grid cells and polygons are in cache; the answers come back in input order.
     pub fn locate_all(&self, xs: &[f64], ys: &[f64]) -> Vec<Option<AreaId>> {
-        xs.par_iter()
-            .zip(ys.par_iter())
-            .with_min_len(4096)
-            .map(|(&x, &y)| self.locate(x, y))
-            .collect()
+        let n = xs.len().min(ys.len());
+        if n < 65_536 || self.grid.nx == 0 {
+            return xs[..n]
+                .par_iter()
+                .zip(ys[..n].par_iter())
+                .with_min_len(4096)
+                .map(|(&x, &y)| self.locate(x, y))
+                .collect();
+        }
+        const B: usize = 128;
+        let g = &self.grid;
+        let (w, h) = (g.nx as f64 / g.inv_cell, g.ny as f64 / g.inv_cell);
+        let (sx, sy) = (B as f64 / w, B as f64 / h);
+        let bucket = |x: f64, y: f64| -> usize {
+            let bx = (x - g.x0) * sx;
+            let by = (y - g.y0) * sy;
+            if bx >= 0.0 && by >= 0.0 && bx < B as f64 && by < B as f64 {
+                by as usize * B + bx as usize
+            } else {
+                B * B // outside the grid: no area
+            }
+        };
+        let keys: Vec<u16> = xs[..n]
+            .par_iter()
+            .zip(ys[..n].par_iter())
+            .with_min_len(16_384)
+            .map(|(&x, &y)| bucket(x, y) as u16)
+            .collect();
+        let mut start = vec![0u32; B * B + 2];
+        for &k in &keys {
+            start[k as usize + 1] += 1;
+        }
+        for i in 0..=B * B {
+            start[i + 1] += start[i];
+        }
+        let inside = start[B * B] as usize;
+        let mut fill = start.clone();
+        let mut order = vec![0u32; n];
+        let mut sorted = vec![[0.0f64; 2]; inside];
+        for (i, &k) in keys.iter().enumerate() {
+            let slot = fill[k as usize] as usize;
+            fill[k as usize] += 1;
+            order[slot] = i as u32;
+            if slot < inside {
+                sorted[slot] = [xs[i], ys[i]];
+            }
+        }
+        let found: Vec<u32> = sorted
+            .par_iter()
+            .with_min_len(8192)
+            .map(|p| self.locate(p[0], p[1]).map_or(u32::MAX, |a| a.0))
+            .collect();
+        let mut out = vec![None; n];
+        for (slot, &a) in found.iter().enumerate() {
+            if a != u32::MAX {
+                out[order[slot] as usize] = Some(AreaId(a));
+            }
+        }
+        out
     }
 
     /// Areas whose bounding box meets the window `[min_x, min_y, max_x, max_y]`, in id order.

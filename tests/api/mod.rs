@@ -664,3 +664,25 @@ async fn attributes_without_geometry_match_the_geojson() {
     }
     expect_error("GET", "/api/areas?geometry=maybe", StatusCode::BAD_REQUEST).await;
 }
+
+#[tokio::test]
+async fn oversized_bodies_get_a_json_413() {
+    let body = vec![b'x'; (2 << 20) + 1];
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/search?q=a")
+        .header("content-length", body.len())
+        .body(Body::from(body))
+        .expect("request");
+    let resp = app().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = to_bytes(resp.into_body(), 1 << 20).await.expect("body");
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let v: Value = serde_json::from_slice(&bytes).expect("JSON error body");
+    assert_eq!(v["error"], "too_large");
+}

@@ -54,7 +54,10 @@ fn demo_rollups_conserve_totals() {
     let refs: f64 = need.areas.iter().map(|a| a.referrals as f64).sum();
     let n = atlas.areas.len() as f64;
     assert!(refs > 0.0);
-    assert_eq!(refs + need.outside as f64, atlas.referrals.referrals.len() as f64);
+    assert_eq!(
+        refs + need.outside as f64,
+        atlas.referrals.referrals.len() as f64
+    );
 
     for column in ["council_code", "iz_code"] {
         let r = rollup_by_column(&atlas.areas, &need, column);

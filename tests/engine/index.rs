@@ -16,9 +16,7 @@ fn brute_force(atlas: &Atlas, boxes: &[[f64; 4]], x: f64, y: f64) -> Option<Area
         .areas
         .iter()
         .zip(boxes)
-        .find(|(a, b)| {
-            x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] && a.geometry.contains(&p)
-        })
+        .find(|(a, b)| x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3] && a.geometry.contains(&p))
         .map(|(a, _)| a.id)
 }
 
@@ -43,7 +41,12 @@ fn seeded_points(atlas: &Atlas, boxes: &[[f64; 4]], n: usize, seed: u64) -> Vec<
         f64::NEG_INFINITY,
     ];
     for b in boxes {
-        u = [u[0].min(b[0]), u[1].min(b[1]), u[2].max(b[2]), u[3].max(b[3])];
+        u = [
+            u[0].min(b[0]),
+            u[1].min(b[1]),
+            u[2].max(b[2]),
+            u[3].max(b[3]),
+        ];
     }
     let mut rng = Prng::new(seed);
     (0..n)

@@ -69,7 +69,8 @@ fn inside(k: usize) -> (f64, f64) {
     )
 }
 
-const AREAS: &str = "[areas]\npath = \"areas.geojson\"\nid = \"code\"\nname = \"name\"\npopulation = \"pop\"\n";
+const AREAS: &str =
+    "[areas]\npath = \"areas.geojson\"\nid = \"code\"\nname = \"name\"\npopulation = \"pop\"\n";
 const REFERRALS: &str = "[referrals]\npath = \"referrals.csv\"\nx = \"lon\"\ny = \"lat\"\n";
 
 impl Fixture {
@@ -142,7 +143,13 @@ fn fixture_loads_cleanly() {
 fn missing_file_is_named() {
     let f = Fixture::new();
     let r = f.load_err("[areas]\npath = \"nowhere.geojson\"\nid = \"code\"\n");
-    expect_diag(&r, Severity::Error, "nowhere.geojson", None, &["cannot read file"]);
+    expect_diag(
+        &r,
+        Severity::Error,
+        "nowhere.geojson",
+        None,
+        &["cannot read file"],
+    );
 
     let r = f.load_err(&format!(
         "{AREAS}[referrals]\npath = \"gone.csv\"\nx = \"lon\"\ny = \"lat\"\n"
@@ -205,10 +212,34 @@ fn non_numeric_nan_and_infinite_coordinates_are_reported_by_row() {
     let a = f.load_ok(&format!("{AREAS}{REFERRALS}"));
     let r = &a.report;
     let file = "referrals.csv";
-    expect_diag(r, Severity::Warning, file, Some("row 2"), &["x", "\"abc\"", "not a number"]);
-    expect_diag(r, Severity::Warning, file, Some("row 4"), &["x", "\"NaN\"", "not a finite number"]);
-    expect_diag(r, Severity::Warning, file, Some("row 6"), &["y", "\"inf\"", "not a finite number"]);
-    expect_diag(r, Severity::Warning, file, Some("row 7"), &["y", "\"-infinity\""]);
+    expect_diag(
+        r,
+        Severity::Warning,
+        file,
+        Some("row 2"),
+        &["x", "\"abc\"", "not a number"],
+    );
+    expect_diag(
+        r,
+        Severity::Warning,
+        file,
+        Some("row 4"),
+        &["x", "\"NaN\"", "not a finite number"],
+    );
+    expect_diag(
+        r,
+        Severity::Warning,
+        file,
+        Some("row 6"),
+        &["y", "\"inf\"", "not a finite number"],
+    );
+    expect_diag(
+        r,
+        Severity::Warning,
+        file,
+        Some("row 7"),
+        &["y", "\"-infinity\""],
+    );
     expect_diag(r, Severity::Warning, file, Some("row 9"), &["x", "missing"]);
     // The other five rows are kept and placed.
     let kept: Vec<usize> = a.referrals.referrals.iter().map(|x| x.row).collect();
@@ -236,7 +267,9 @@ fn points_outside_the_region_are_counted_and_listed() {
     );
     assert_eq!(d.count, 12);
     assert!(
-        d.record.as_deref().is_some_and(|r| r.contains("and 2 more")),
+        d.record
+            .as_deref()
+            .is_some_and(|r| r.contains("and 2 more")),
         "{d}"
     );
     let need = need_map(&a.areas, &a.referrals, &a.config.need);
@@ -262,7 +295,13 @@ fn swapped_latitude_and_longitude_is_a_file_error() {
         &["7 of 10 rows", "wrong order"],
     );
     assert_eq!(d.record, None);
-    expect_diag(&r, Severity::Warning, "referrals.csv", Some("rows 1, 2, 3"), &["wrong order"]);
+    expect_diag(
+        &r,
+        Severity::Warning,
+        "referrals.csv",
+        Some("rows 1, 2, 3"),
+        &["wrong order"],
+    );
 
     // One swapped row among many is a warning on that row only.
     let mut rows = good_rows(10);
@@ -270,7 +309,13 @@ fn swapped_latitude_and_longitude_is_a_file_error() {
     rows[4] = (y, x);
     f.referrals(&rows);
     let a = f.load_ok(&format!("{AREAS}{REFERRALS}"));
-    expect_diag(&a.report, Severity::Warning, "referrals.csv", Some("row 5"), &["wrong order"]);
+    expect_diag(
+        &a.report,
+        Severity::Warning,
+        "referrals.csv",
+        Some("row 5"),
+        &["wrong order"],
+    );
     assert_eq!(a.referrals.referrals.len(), 9);
 }
 
@@ -279,7 +324,12 @@ fn bng_numbers_labelled_as_wgs84_are_an_error() {
     let f = Fixture::new();
     // Eastings and northings of Edinburgh in columns declared as EPSG:4326.
     let rows: Vec<(String, String)> = (0..6)
-        .map(|k| ((325_000 + k * 10).to_string(), (673_000 + k * 10).to_string()))
+        .map(|k| {
+            (
+                (325_000 + k * 10).to_string(),
+                (673_000 + k * 10).to_string(),
+            )
+        })
         .collect();
     f.referrals(&rows);
     let r = f.load_err(&format!("{AREAS}{REFERRALS}crs = \"EPSG:4326\"\n"));
@@ -292,7 +342,12 @@ fn bng_numbers_labelled_as_wgs84_are_an_error() {
     );
 
     // Areas in metres without a CRS member: GeoJSON means WGS84, so it is wrong.
-    let bng = serde_json::json!([[[325000.0, 673000.0], [326000.0, 673000.0], [326000.0, 674000.0], [325000.0, 673000.0]]]);
+    let bng = serde_json::json!([[
+        [325000.0, 673000.0],
+        [326000.0, 673000.0],
+        [326000.0, 674000.0],
+        [325000.0, 673000.0]
+    ]]);
     f.write("areas.geojson", &collection(vec![feature("M1", bng)]));
     let r = f.load_err(AREAS);
     expect_diag(
@@ -316,7 +371,13 @@ fn self_intersecting_polygon_is_an_error() {
     let f = Fixture::new();
     // A bow-tie: the ring crosses itself.
     let (x, y) = (LON0 + 0.05, LAT0);
-    let bow = serde_json::json!([[[x, y], [x + STEP, y + STEP], [x + STEP, y], [x, y + STEP], [x, y]]]);
+    let bow = serde_json::json!([[
+        [x, y],
+        [x + STEP, y + STEP],
+        [x + STEP, y],
+        [x, y + STEP],
+        [x, y]
+    ]]);
     let r = with_extra_area(&f, "BOW", bow);
     let d = expect_diag(
         &r,
@@ -376,11 +437,23 @@ fn duplicate_area_codes_are_an_error() {
 fn unknown_crs_in_workspace_is_an_error() {
     let f = Fixture::new();
     let r = f.load_err(&format!("{AREAS}crs = \"EPSG:99999\"\n"));
-    expect_diag(&r, Severity::Error, "areas.geojson", None, &["unknown CRS", "EPSG:99999"]);
+    expect_diag(
+        &r,
+        Severity::Error,
+        "areas.geojson",
+        None,
+        &["unknown CRS", "EPSG:99999"],
+    );
 
     f.referrals(&good_rows(4));
     let r = f.load_err(&format!("{AREAS}{REFERRALS}crs = \"EPSG:99999\"\n"));
-    expect_diag(&r, Severity::Error, "referrals.csv", None, &["unknown CRS", "EPSG:99999"]);
+    expect_diag(
+        &r,
+        Severity::Error,
+        "referrals.csv",
+        None,
+        &["unknown CRS", "EPSG:99999"],
+    );
 }
 
 #[test]
@@ -393,7 +466,13 @@ fn unknown_crs_in_geojson_crs_member_is_an_error() {
     });
     f.write("areas.geojson", &fc.to_string());
     let r = f.load_err(AREAS);
-    expect_diag(&r, Severity::Error, "areas.geojson", None, &["unknown CRS", "99999"]);
+    expect_diag(
+        &r,
+        Severity::Error,
+        "areas.geojson",
+        None,
+        &["unknown CRS", "99999"],
+    );
 }
 
 #[test]
@@ -406,12 +485,26 @@ fn empty_files_are_errors() {
     // A referral CSV with a header and no rows.
     f.write("referrals.csv", "case_ref,lon,lat\n");
     let r = f.load_err(&format!("{AREAS}{REFERRALS}"));
-    expect_diag(&r, Severity::Error, "referrals.csv", None, &["header but no data rows"]);
+    expect_diag(
+        &r,
+        Severity::Error,
+        "referrals.csv",
+        None,
+        &["header but no data rows"],
+    );
 
     // An indicator CSV with a header and no rows.
     f.write("ind.csv", "code,income_rate\n");
-    let r = f.load_err(&format!("{AREAS}[[indicators]]\npath = \"ind.csv\"\nkey = \"code\"\n"));
-    expect_diag(&r, Severity::Error, "ind.csv", None, &["header but no data rows"]);
+    let r = f.load_err(&format!(
+        "{AREAS}[[indicators]]\npath = \"ind.csv\"\nkey = \"code\"\n"
+    ));
+    expect_diag(
+        &r,
+        Severity::Error,
+        "ind.csv",
+        None,
+        &["header but no data rows"],
+    );
 
     // A CSV of zero bytes.
     f.write("referrals.csv", "");
@@ -445,9 +538,17 @@ fn simd_percent_rates_and_blank_cells_parse() {
         "ind.csv",
         "code,income_rate,Attainment,crime_count\nA1,8%,5.88,11\nA2,,4.9,\nA3,12%,,1\nA4, 0% ,6,3\n",
     );
-    let a = f.load_ok(&format!("{AREAS}[[indicators]]\npath = \"ind.csv\"\nkey = \"code\"\n"));
+    let a = f.load_ok(&format!(
+        "{AREAS}[[indicators]]\npath = \"ind.csv\"\nkey = \"code\"\n"
+    ));
     assert!(!a.report.has_errors(), "{}", a.report);
-    let get = |code: &str, col: &str| a.area_by_code(code).expect("area").numbers.get(col).copied();
+    let get = |code: &str, col: &str| {
+        a.area_by_code(code)
+            .expect("area")
+            .numbers
+            .get(col)
+            .copied()
+    };
     assert_eq!(get("A1", "income_rate"), Some(8.0));
     assert_eq!(get("A1", "Attainment"), Some(5.88));
     assert_eq!(get("A2", "income_rate"), None, "a blank cell is missing");
@@ -461,7 +562,71 @@ fn simd_percent_rates_and_blank_cells_parse() {
 #[test]
 fn malformed_geojson_is_an_error() {
     let f = Fixture::new();
-    f.write("areas.geojson", "{\"type\": \"FeatureCollection\", \"features\": [");
+    f.write(
+        "areas.geojson",
+        "{\"type\": \"FeatureCollection\", \"features\": [",
+    );
     let r = f.load_err(AREAS);
-    expect_diag(&r, Severity::Error, "areas.geojson", None, &["not valid GeoJSON"]);
+    expect_diag(
+        &r,
+        Severity::Error,
+        "areas.geojson",
+        None,
+        &["not valid GeoJSON"],
+    );
+}
+
+/// A one-unit boundary set covering the fixture, as a Shapefile in British
+/// National Grid, with or without its `.prj`.
+fn write_team_shapefile(f: &Fixture, with_prj: bool) {
+    use needmap::spatial::crs::wgs84_to_bng;
+    use shapefile::dbase::{FieldName, FieldValue, Record, TableWriterBuilder};
+    let (x0, y0) = wgs84_to_bng(LON0 - STEP, LAT0 - STEP).expect("in grid");
+    let (x1, y1) = wgs84_to_bng(LON0 + 3.0 * STEP, LAT0 + 3.0 * STEP).expect("in grid");
+    let table = TableWriterBuilder::new()
+        .add_character_field(FieldName::try_from("team").expect("field name"), 8);
+    let mut w = shapefile::Writer::from_path(f.path("teams.shp"), table).expect("writer");
+    // Outer rings run clockwise in a Shapefile.
+    let ring: Vec<shapefile::Point> = [(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)]
+        .iter()
+        .map(|&(x, y)| shapefile::Point::new(x, y))
+        .collect();
+    let shape = shapefile::Polygon::new(shapefile::PolygonRing::Outer(ring));
+    let mut rec = Record::default();
+    rec.insert("team".into(), FieldValue::Character(Some("T1".into())));
+    w.write_shape_and_record(&shape, &rec).expect("write shape");
+    drop(w);
+    let prj = f.path("teams.prj");
+    if with_prj {
+        std::fs::write(
+            &prj,
+            r#"PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",SPHEROID["Airy_1830",6377563.396,299.3249646]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",400000.0],PARAMETER["False_Northing",-100000.0],PARAMETER["Central_Meridian",-2.0],PARAMETER["Scale_Factor",0.9996012717],PARAMETER["Latitude_Of_Origin",49.0],UNIT["Meter",1.0]]"#,
+        )
+        .expect("write prj");
+    } else if prj.exists() {
+        std::fs::remove_file(&prj).expect("remove prj");
+    }
+}
+
+const TEAMS: &str = "[[boundaries]]\nname = \"teams\"\npath = \"teams.shp\"\nid = \"team\"\n";
+
+#[test]
+fn shapefile_crs_comes_from_its_prj() {
+    let f = Fixture::new();
+    write_team_shapefile(&f, true);
+    let a = f.load_ok(&format!("{AREAS}{TEAMS}"));
+    assert_eq!(a.boundary_sets[0].units.len(), 1);
+    assert_eq!(a.boundary_sets[0].units[0].code, "T1");
+}
+
+#[test]
+fn shapefile_without_prj_is_an_error_unless_the_workspace_gives_its_crs() {
+    let f = Fixture::new();
+    write_team_shapefile(&f, false);
+    let r = f.load_err(&format!("{AREAS}{TEAMS}"));
+    expect_diag(&r, Severity::Error, "teams.shp", None, &[".prj", "crs"]);
+
+    // The remedy the message offers works: crs in the workspace file.
+    let a = f.load_ok(&format!("{AREAS}{TEAMS}crs = \"EPSG:27700\"\n"));
+    assert_eq!(a.boundary_sets[0].units.len(), 1);
 }

@@ -163,8 +163,11 @@ pub fn real_data() -> Option<&'static RealData> {
     Some(REAL.get_or_init(|| load_real(&geo)))
 }
 
+/// Polygons as read: each a list of rings, each a list of (lon, lat).
+pub type RawPolygons = Vec<Vec<Vec<(f64, f64)>>>;
+
 /// Raw data zone polygons (WGS84 rings, as read) by code, in file order.
-pub fn raw_zones(geo: &Path) -> Vec<(String, Vec<Vec<Vec<(f64, f64)>>>)> {
+pub fn raw_zones(geo: &Path) -> Vec<(String, RawPolygons)> {
     let mut report = Report::new();
     let path = geo.join("dz2011_scotland.geojson");
     let layer = needmap::io::geojson::read_geojson(&path, "dz2011_scotland.geojson", &mut report)

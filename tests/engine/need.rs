@@ -161,7 +161,13 @@ fn zero_weight_leaves_a_component_out_and_negative_weights_are_refused() {
     };
     let need = need_map(&areas, &refs, &cfg);
     // Deprivation alone: Z0 100, Z1 66.67, Z2 33.33, Z3 0, Z4 none.
-    let expected = [Some(100.0), Some(200.0 / 3.0), Some(100.0 / 3.0), Some(0.0), None];
+    let expected = [
+        Some(100.0),
+        Some(200.0 / 3.0),
+        Some(100.0 / 3.0),
+        Some(0.0),
+        None,
+    ];
     for (a, e) in need.areas.iter().zip(expected) {
         assert!(close(a.need_score, e), "{:?} vs {e:?}", a.need_score);
     }
@@ -218,7 +224,11 @@ fn need_scores_are_within_0_and_100_on_random_worlds() {
             match x.need_score {
                 Some(s) => {
                     assert!((0.0..=100.0).contains(&s), "world {world}, {}: {s}", a.code);
-                    assert!(has_component, "world {world}, {}: score without a component", a.code);
+                    assert!(
+                        has_component,
+                        "world {world}, {}: score without a component",
+                        a.code
+                    );
                 }
                 None => assert!(!has_component, "world {world}, {}: no score", a.code),
             }

@@ -121,7 +121,11 @@ fn postcode_extract_gives_the_same_need_map_as_coordinates() {
     let mut by_xy = String::from("case_ref,lon,lat,received_at,client_group\n");
     let mut variants: HashMap<usize, String> = HashMap::new();
     for row in 1..=ROWS {
-        let time = format!("2024-{:02}-{:02}T09:00:00", 1 + rng.below(12), 1 + rng.below(28));
+        let time = format!(
+            "2024-{:02}-{:02}T09:00:00",
+            1 + rng.below(12),
+            1 + rng.below(28)
+        );
         let group = ["adults", "children_families"][rng.below(2)];
         if let Some(&(_, bad, _)) = BAD.iter().find(|b| b.0 == row) {
             let _ = writeln!(by_pc, "C{row},{bad},{time},{group}");

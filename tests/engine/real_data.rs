@@ -44,7 +44,11 @@ fn real_data_zones_load_and_join_to_simd() {
             .count();
         assert!(n == 697 || n == 698, "decile {d} has {n} zones");
     }
-    let population: f64 = atlas.areas.iter().map(|a| a.population.unwrap_or(0.0)).sum();
+    let population: f64 = atlas
+        .areas
+        .iter()
+        .map(|a| a.population.unwrap_or(0.0))
+        .sum();
     assert!(atlas.areas.iter().all(|a| a.population.is_some()));
     assert_eq!(population, 5_424_800.0);
     // The SIMD text rates are read as numbers (README: `income_rate` is like `8%`).

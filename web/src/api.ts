@@ -1,5 +1,6 @@
 // Types mirroring the needmap JSON API, and the functions that fetch it.
-// Everything is same-origin; GeoJSON is RFC 7946 (WGS84 lon/lat).
+// Everything is same-origin; GeoJSON is RFC 7946 (WGS84 lon/lat). Polygons (areas and
+// boundary sets) come as Mapbox Vector Tiles from /tiles/{layer}/{z}/{x}/{y}.mvt.
 
 import type { FeatureCollection, MultiPolygon, Point, Polygon } from 'geojson';
 
@@ -24,7 +25,11 @@ export interface Meta {
   attribution?: string;
 }
 
-/** Properties of one small area in GET /api/areas. */
+/**
+ * Properties of one small area in GET /api/areas (and /api/areas?geometry=false).
+ * The `areas` vector tiles carry a subset (area_id, name, referrals, rate_per_1000,
+ * need_score, simd_decile, simd_quintile), with absent properties instead of nulls.
+ */
 export interface AreaProperties {
   area_id: string;
   name: string | null;
@@ -40,6 +45,7 @@ export interface AreaProperties {
   simd_quintile: number | null;
 }
 
+/** GeoJSON of GET /api/areas (the map uses the `areas` tiles and the attributes instead). */
 export type AreaCollection = FeatureCollection<Polygon | MultiPolygon, AreaProperties>;
 
 /** GET /api/areas/{area_id} */
@@ -89,6 +95,7 @@ export interface BoundaryProperties {
   name: string | null;
 }
 
+/** GeoJSON of GET /api/boundaries/{name} (the map uses the boundary tiles instead). */
 export type BoundaryCollection = FeatureCollection<Polygon | MultiPolygon, BoundaryProperties>;
 
 export interface SearchResult {
@@ -159,8 +166,39 @@ export async function fetchJson<T>(url: string, signal?: AbortSignal): Promise<T
 
 export const getMeta = (signal?: AbortSignal): Promise<Meta> => fetchJson<Meta>('/api/meta', signal);
 
-export const getAreas = (signal?: AbortSignal): Promise<AreaCollection> =>
-  fetchJson<AreaCollection>('/api/areas', signal);
+/** `GET /api/areas?geometry=false`: the areas' properties without polygons. */
+export interface AreaAttributes {
+  /** In feature-id order: index i is the feature with id i in /api/areas and in the `areas` tiles. */
+  areas: AreaProperties[];
+}
+
+export const AREA_ATTRIBUTES_URL = '/api/areas?geometry=false';
+
+/**
+ * The list of area properties in an answer of `/api/areas?geometry=false`:
+ * `{"areas": [...]}`. A GeoJSON FeatureCollection (a server that ignores the
+ * parameter) is accepted too: its features' properties, in feature order.
+ * Returns null for anything else.
+ */
+export function parseAreaAttributes(body: unknown): AreaProperties[] | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const b = body as { areas?: unknown; type?: unknown; features?: unknown };
+  const props = (list: unknown[]): AreaProperties[] =>
+    list.map((p) => (typeof p === 'object' && p !== null ? (p as AreaProperties) : ({} as AreaProperties)));
+  if (Array.isArray(b.areas)) return props(b.areas);
+  if (b.type === 'FeatureCollection' && Array.isArray(b.features)) {
+    return props(b.features.map((f: unknown) => (typeof f === 'object' && f !== null ? (f as { properties?: unknown }).properties : null)));
+  }
+  return null;
+}
+
+/** Every area's properties (no geometry), for legend breaks, counts and hover text. */
+export async function getAreaAttributes(signal?: AbortSignal): Promise<AreaProperties[]> {
+  const body = await fetchJson<unknown>(AREA_ATTRIBUTES_URL, signal);
+  const areas = parseAreaAttributes(body);
+  if (!areas) throw new ApiError(200, 'bad_response', 'The area attributes are not in the expected form {"areas": [...]}', AREA_ATTRIBUTES_URL);
+  return areas;
+}
 
 export const getArea = (areaId: string, signal?: AbortSignal): Promise<AreaDetail> =>
   fetchJson<AreaDetail>(`/api/areas/${encodeURIComponent(areaId)}`, signal);
@@ -170,11 +208,17 @@ export const getEquity = (signal?: AbortSignal): Promise<Equity> => fetchJson<Eq
 export const getPremises = (signal?: AbortSignal): Promise<PremisesCollection> =>
   fetchJson<PremisesCollection>('/api/premises', signal);
 
-export const getBoundaries = (name: string, signal?: AbortSignal): Promise<BoundaryCollection> =>
-  fetchJson<BoundaryCollection>(`/api/boundaries/${encodeURIComponent(name)}`, signal);
-
 export const searchAreas = (q: string, signal?: AbortSignal): Promise<SearchResponse> =>
   fetchJson<SearchResponse>(`/api/search?q=${encodeURIComponent(q)}`, signal);
+
+/**
+ * The tile URL template of a vector-tile layer (`areas` or a boundary set name), absolute
+ * on `origin` (MapLibre fetches tiles from a worker, so relative URLs are not safe):
+ * `${origin}/tiles/{layer}/{z}/{x}/{y}.mvt`.
+ */
+export function tileUrl(layer: string, origin: string): string {
+  return `${origin.replace(/\/+$/, '')}/tiles/${encodeURIComponent(layer)}/{z}/{x}/{y}.mvt`;
+}
 
 /** A readable one-line description of any error thrown by the functions above. */
 export function describeError(e: unknown): string {

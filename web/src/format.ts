@@ -133,3 +133,19 @@ export function isValidBbox(b: unknown): b is [number, number, number, number] {
   const [w, s, e, n] = b as number[];
   return w >= -180 && e <= 180 && s >= -90 && n <= 90 && w <= e && s <= n;
 }
+
+/**
+ * A short, URL-free description of a tile load error, so that the errors of many tiles
+ * of one source read the same (and are shown once): MapLibre's AJAXError carries
+ * `status` and `statusText`; anything else gives its message.
+ */
+export function describeTileError(e: unknown): string {
+  if (typeof e === 'object' && e !== null) {
+    const { status, statusText, message } = e as { status?: unknown; statusText?: unknown; message?: unknown };
+    if (typeof status === 'number' && status > 0) {
+      return typeof statusText === 'string' && statusText ? `HTTP ${status} ${statusText}` : `HTTP ${status}`;
+    }
+    if (typeof message === 'string' && message) return message;
+  }
+  return e === undefined || e === null ? 'unknown error' : String(e);
+}

@@ -230,7 +230,12 @@ export function buildLegend(variable: Variable, areas: readonly Partial<AreaProp
   return { variable, title: def.title, note: def.note, breaks, entries, noData };
 }
 
-/** The maplibre `fill-color` expression that draws a legend. */
+/**
+ * The maplibre `fill-color` expression that draws a legend: a `step` over the legend's
+ * breaks for numeric values. Anything that is not a number — a property absent from the
+ * tile feature (suppressed or unknown), null, or a suppressed string such as "<10" — gets
+ * the no-data colour, matching how `buildLegend` counts the attributes.
+ */
 export function fillColourExpression(legend: Legend): ExpressionSpecification | string {
   const get: ExpressionSpecification = ['get', legend.variable];
   if (legend.entries.length === 0) return NO_DATA_COLOUR;
@@ -245,7 +250,7 @@ export function fillColourExpression(legend: Legend): ExpressionSpecification | 
   return ['case', ['==', ['typeof', get], 'number'], classed, NO_DATA_COLOUR];
 }
 
-/** Filter selecting the areas with no value for a variable (drawn hatched). */
+/** Filter selecting the areas with no numeric value for a variable (drawn hatched). */
 export function noDataFilter(variable: Variable): FilterSpecification {
   return ['!=', ['typeof', ['get', variable]], 'number'];
 }

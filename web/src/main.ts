@@ -21,13 +21,12 @@ import type { FeatureCollection, Point } from 'geojson';
 import {
   describeError,
   getArea,
-  getAreas,
-  getBoundaries,
+  getAreaAttributes,
   getEquity,
   getMeta,
   getPremises,
   searchAreas,
-  type AreaCollection,
+  tileUrl,
   type AreaDetail,
   type AreaProperties,
   type Bbox,
@@ -36,7 +35,7 @@ import {
   type PremisesProperties,
   type SearchResult,
 } from './api';
-import { formatCount, formatRate, formatScore, humanize, isValidBbox } from './format';
+import { describeTileError, formatCount, formatRate, formatScore, humanize, isValidBbox } from './format';
 import {
   DEFAULT_VARIABLE,
   NO_DATA_HATCH,
@@ -65,12 +64,16 @@ import {
   showStatus,
 } from './panels';
 import {
+  AREAS_TILE_LAYER,
   HATCH_IMAGE,
+  LOADING_FILL,
   LYR_AREAS_FILL,
   LYR_AREAS_HOVER,
+  LYR_AREAS_NODATA,
   LYR_AREAS_SELECTED,
   LYR_AREAS_SELECTED_CASING,
   LYR_PREMISES,
+  NOTHING,
   OTHER_KIND_COLOUR,
   SRC_AREAS,
   SRC_PREMISES,
@@ -86,6 +89,7 @@ import {
   premisesFilter,
   premisesLayer,
   selectedFilter,
+  vectorSource,
 } from './style';
 
 // ---------------------------------------------------------------- test handle
@@ -93,7 +97,10 @@ import {
 export interface NeedmapHandle {
   /** The MapLibre map, once created. */
   map: MlMap | null;
-  /** True once the areas source has loaded and the map is idle. */
+  /**
+   * True once the area attributes, premises and first boundary set have loaded, the
+   * areas tile source has loaded and the map is idle.
+   */
   ready: boolean;
   /** Set when start-up failed (the page shows the same message). */
   error: string | null;
@@ -128,6 +135,7 @@ const reduceMotion = window.matchMedia?.('(prefers-reduced-motion: reduce)').mat
 let map: MlMap | null = null;
 let meta: Meta | null = null;
 let variable: Variable = DEFAULT_VARIABLE;
+/** Attributes of every area, in feature-id order (index i = tile feature id i). */
 let areaProps: AreaProperties[] = [];
 const areaById = new Map<string, AreaProperties>();
 let selectedArea: string | null = null;
@@ -135,7 +143,7 @@ let selectAbort: AbortController | null = null;
 let kindColour: Record<string, string> = {};
 let hoveredId: string | number | null = null;
 let popup: Popup | null = null;
-const boundaryLoads = new Map<number, Promise<void>>();
+let boundaryNames: readonly string[] = [];
 
 let resolveLayers: () => void = () => {};
 /** Resolves once the map has loaded and the area layers exist. */
@@ -197,10 +205,11 @@ function applyVariable(v: Variable): void {
   const legend = buildLegend(v, areaProps);
   renderLegend(legendEl, legend);
   map.setPaintProperty(LYR_AREAS_FILL, 'fill-color', fillColourExpression(legend));
-  map.setFilter('areas-nodata', noDataFilter(v));
+  map.setFilter(LYR_AREAS_NODATA, noDataFilter(v));
 }
 
-function hoverText(p: AreaProperties): string {
+/** Hover text from an area's attributes, or from its tile feature's properties. */
+function hoverText(p: Partial<AreaProperties>): string {
   const name = p.name ? `${p.name} (${p.area_id})` : p.area_id;
   let value: string;
   switch (variable) {
@@ -290,9 +299,9 @@ function areaAt(e: MapMouseEvent): MapGeoJSONFeature | null {
 
 function setHover(id: string | number | null): void {
   if (!map || id === hoveredId) return;
-  if (hoveredId !== null) map.setFeatureState({ source: SRC_AREAS, id: hoveredId }, { hover: false });
+  if (hoveredId !== null) map.setFeatureState({ source: SRC_AREAS, sourceLayer: AREAS_TILE_LAYER, id: hoveredId }, { hover: false });
   hoveredId = id;
-  if (id !== null) map.setFeatureState({ source: SRC_AREAS, id }, { hover: true });
+  if (id !== null) map.setFeatureState({ source: SRC_AREAS, sourceLayer: AREAS_TILE_LAYER, id }, { hover: true });
 }
 
 function showHoverInfo(text: string | null, x = 0, y = 0): void {
@@ -340,7 +349,9 @@ function wireMapEvents(m: MlMap): void {
       const p = prem.properties as PremisesProperties;
       showHoverInfo(`${p.name}\n${humanize(p.kind)}`, e.point.x, e.point.y);
     } else if (area) {
-      showHoverInfo(hoverText(area.properties as AreaProperties), e.point.x, e.point.y);
+      const tileProps = area.properties as Partial<AreaProperties>;
+      const attrs = tileProps.area_id ? areaById.get(tileProps.area_id) : undefined;
+      showHoverInfo(hoverText(attrs ?? tileProps), e.point.x, e.point.y);
     } else {
       showHoverInfo(null);
     }
@@ -364,35 +375,47 @@ function wireMapEvents(m: MlMap): void {
       keepPopupInView(m, popup);
       return;
     }
-    const area = areaAt(e);
-    if (area) void selectArea((area.properties as AreaProperties).area_id);
+    const areaId = (areaAt(e)?.properties as Partial<AreaProperties> | undefined)?.area_id;
+    if (typeof areaId === 'string' && areaId) void selectArea(areaId);
   });
 
   // With a listener attached MapLibre does not log errors itself: show them in the page.
+  // Tile errors carry the source id (404 tiles are skipped by MapLibre without an event).
   m.on('error', (e) => {
-    const msg = e.error?.message ?? 'unknown error';
-    showStatus(`Map error: ${msg}`);
+    const sourceId = (e as { sourceId?: string }).sourceId;
+    const boundary = boundaryNames.findIndex((_, i) => boundarySourceId(i) === sourceId);
+    if (sourceId === SRC_AREAS) {
+      // Before start-up completes the map cannot be trusted to show every area.
+      const msg = `Could not load the area tiles (${describeTileError(e.error)})`;
+      if (!handle.ready) fail(msg);
+      else showStatus(msg);
+    } else if (boundary >= 0) {
+      showStatus(`Could not load boundaries “${boundaryNames[boundary]}” (${describeTileError(e.error)})`);
+    } else {
+      showStatus(`Map error: ${e.error?.message ?? 'unknown error'}`);
+    }
   });
 }
 
 // ---------------------------------------------------------------- layers
 
-function addBaseLayers(m: MlMap): void {
+/**
+ * The areas tile source and its layers. Tiles start loading at once; until the attributes
+ * (and so the legend breaks) arrive, areas are drawn in a neutral colour without hatching.
+ */
+function addBaseLayers(m: MlMap, bbox: Bbox | null): void {
   const img = hatchPattern(8, NO_DATA_HATCH, 2);
   m.addImage(HATCH_IMAGE, img, { pixelRatio: 1 });
-  m.addSource(SRC_AREAS, { type: 'geojson', data: EMPTY, generateId: true });
-  const initial = buildLegend(variable, []);
-  for (const l of areaLayers(fillColourExpression(initial), noDataFilter(variable))) m.addLayer(l);
+  m.addSource(SRC_AREAS, vectorSource(AREAS_TILE_LAYER, window.location.origin, bbox));
+  for (const l of areaLayers(LOADING_FILL, NOTHING)) m.addLayer(l);
   for (const l of highlightLayers()) m.addLayer(l);
   m.addSource(SRC_PREMISES, { type: 'geojson', data: EMPTY });
 }
 
-async function loadAreas(m: MlMap, data: Promise<AreaCollection>): Promise<void> {
-  const fc = await data;
-  areaProps = fc.features.map((f) => f.properties ?? ({} as AreaProperties));
+async function loadAttributes(data: Promise<AreaProperties[]>): Promise<void> {
+  areaProps = await data;
   areaById.clear();
-  for (const p of areaProps) if (p && p.area_id) areaById.set(p.area_id, p);
-  await (m.getSource(SRC_AREAS) as GeoJSONSource).setData(fc);
+  for (const p of areaProps) if (p && typeof p.area_id === 'string') areaById.set(p.area_id, p);
   applyVariable(variable);
 }
 
@@ -422,39 +445,42 @@ async function loadPremises(m: MlMap, data: Promise<PremisesCollection>, metaKin
   });
 }
 
-function ensureBoundary(m: MlMap, i: number, name: string): Promise<void> {
-  let p = boundaryLoads.get(i);
-  if (!p) {
-    p = getBoundaries(name)
-      .then((fc) => (m.getSource(boundarySourceId(i)) as GeoJSONSource).setData(fc))
-      .then(() => undefined)
-      .catch((e: unknown) => {
-        boundaryLoads.delete(i);
-        showStatus(`Could not load boundaries “${name}”: ${describeError(e)}`);
-        throw e;
-      });
-    boundaryLoads.set(i, p);
+/**
+ * Show boundary set i, adding its tile source and line layer the first time. Sets stack
+ * in /api/meta order (later sets on top), all below the hover and selection outlines.
+ */
+function showBoundary(m: MlMap, i: number): void {
+  if (m.getLayer(boundaryLayerId(i))) {
+    m.setLayoutProperty(boundaryLayerId(i), 'visibility', 'visible');
+    return;
   }
-  return p;
+  const name = boundaryNames[i];
+  if (!m.getSource(boundarySourceId(i))) m.addSource(boundarySourceId(i), vectorSource(name, window.location.origin));
+  let before = LYR_AREAS_HOVER;
+  for (let j = i + 1; j < boundaryNames.length; j++) {
+    if (m.getLayer(boundaryLayerId(j))) {
+      before = boundaryLayerId(j);
+      break;
+    }
+  }
+  m.addLayer(boundaryLayer(i, name, true), before);
 }
 
-function setupBoundaries(m: MlMap, names: readonly string[]): Promise<void> {
+/** The boundary toggles; the first set is switched on (and its tiles requested) at once. */
+function setupBoundaries(m: MlMap, names: readonly string[]): void {
+  boundaryNames = [...names];
   const on = (i: number): boolean => i === 0;
-  names.forEach((_, i) => {
-    m.addSource(boundarySourceId(i), { type: 'geojson', data: EMPTY });
-    m.addLayer(boundaryLayer(i, on(i)), LYR_AREAS_HOVER);
-  });
   renderBoundaryToggles(
     byId('boundary-toggles'),
     names,
     names.map((_, i) => boundaryStyle(i)),
     on,
     (i, visible) => {
-      m.setLayoutProperty(boundaryLayerId(i), 'visibility', visible ? 'visible' : 'none');
-      if (visible) ensureBoundary(m, i, names[i]).catch(() => {});
+      if (visible) showBoundary(m, i);
+      else if (m.getLayer(boundaryLayerId(i))) m.setLayoutProperty(boundaryLayerId(i), 'visibility', 'none');
     },
   );
-  return names.length ? ensureBoundary(m, 0, names[0]) : Promise.resolve();
+  if (names.length) showBoundary(m, 0);
 }
 
 // ---------------------------------------------------------------- search
@@ -539,12 +565,13 @@ function wireSearch(): void {
 
 // ---------------------------------------------------------------- start-up
 
-async function waitUntilIdleWithAreas(m: MlMap): Promise<void> {
+/** Wait until the map is idle with every given source loaded (visible tiles included). */
+async function waitUntilIdleWith(m: MlMap, sources: readonly string[]): Promise<void> {
   for (let i = 0; i < 50; i++) {
     const idle = m.once('idle');
     m.triggerRepaint();
     await idle;
-    if (m.isSourceLoaded(SRC_AREAS)) return;
+    if (sources.every((s) => !m.getSource(s) || m.isSourceLoaded(s))) return;
   }
 }
 
@@ -566,7 +593,7 @@ async function start(): Promise<void> {
 
   // Start every request at once; the map waits only for the description.
   const metaP = getMeta();
-  const areasP = getAreas();
+  const areasP = getAreaAttributes();
   const premisesP = getPremises();
   // Avoid unhandled-rejection noise if start-up stops before these are awaited.
   areasP.catch(() => {});
@@ -613,19 +640,26 @@ async function start(): Promise<void> {
   m.getCanvas().setAttribute('aria-label', `Map of ${meta.region}: small areas coloured by need`);
 
   await m.once('load');
-  addBaseLayers(m);
+  addBaseLayers(m, isValidBbox(meta.bbox_wgs84) ? meta.bbox_wgs84 : null);
+  setupBoundaries(m, meta.boundary_sets ?? []);
   resolveLayers();
 
-  const areasDone = loadAreas(m, areasP).catch((e: unknown) => {
+  const areasDone = loadAttributes(areasP).catch((e: unknown) => {
     legendEl.replaceChildren(el('p', { class: 'status-error', text: 'No areas to show.' }));
-    fail(`Could not load the areas: ${describeError(e)}`);
+    fail(`Could not load the area attributes: ${describeError(e)}`);
     throw e;
   });
-  const others = [loadPremises(m, premisesP, meta.premises_kinds ?? []), setupBoundaries(m, meta.boundary_sets ?? [])];
-  const results = await Promise.allSettled([areasDone, ...others]);
+  const results = await Promise.allSettled([areasDone, loadPremises(m, premisesP, meta.premises_kinds ?? [])]);
   if (results[0].status === 'rejected') return;
 
-  await waitUntilIdleWithAreas(m);
+  await waitUntilIdleWith(m, [SRC_AREAS, SRC_PREMISES, ...(boundaryNames.length ? [boundarySourceId(0)] : [])]);
+  if (handle.error) return;
+  // The view starts on the region, so its tiles must hold areas; none at all means the
+  // tiles are missing (MapLibre skips 404 tiles silently) or do not match /api/meta.
+  if (areaProps.length > 0 && m.querySourceFeatures(SRC_AREAS, { sourceLayer: AREAS_TILE_LAYER }).length === 0) {
+    fail(`No areas in the map tiles (${tileUrl(AREAS_TILE_LAYER, window.location.origin)})`);
+    return;
+  }
   handle.ready = true;
   document.documentElement.dataset.state = 'ready';
 

@@ -1,18 +1,34 @@
 // The map style and layer definitions. No basemap, no glyphs, no sprite: everything the
-// map shows comes from our own API, so the page works with no network beyond the server.
+// map shows comes from our own server, so the page works with no network beyond it.
+// Areas and boundary sets are vector-tile sources (/tiles/...), premises GeoJSON.
 
 import type {
   ExpressionSpecification,
   FilterSpecification,
   LayerSpecification,
   StyleSpecification,
+  VectorSourceSpecification,
 } from 'maplibre-gl';
+import { tileUrl, type Bbox } from './api';
 
 export const BACKGROUND_COLOUR = '#dce3e9';
 
 export const SRC_AREAS = 'areas';
 export const SRC_PREMISES = 'premises';
 export const boundarySourceId = (i: number): string => `boundary-${i}`;
+
+/** The tile layer (and source-layer) of the small areas; boundary sets use their own name. */
+export const AREAS_TILE_LAYER = 'areas';
+/**
+ * Deepest zoom requested from the server: its geometry stops gaining detail at z14, so
+ * MapLibre overzooms z14 tiles beyond that.
+ */
+export const TILE_MAXZOOM = 14;
+
+/** Fill of the areas before the attributes (and so the legend breaks) have arrived. */
+export const LOADING_FILL = '#eef1f4';
+/** A filter matching no feature. */
+export const NOTHING: FilterSpecification = ['boolean', false];
 
 export const LYR_AREAS_FILL = 'areas-fill';
 export const LYR_AREAS_NODATA = 'areas-nodata';
@@ -24,6 +40,26 @@ export const LYR_PREMISES = 'premises-circles';
 export const boundaryLayerId = (i: number): string => `boundary-${i}-line`;
 
 export const HATCH_IMAGE = 'nodata-hatch';
+
+/** `b` widened by `pad` degrees on each side, clamped to the Web Mercator world. */
+export function padBbox(b: Bbox, pad: number): Bbox {
+  return [Math.max(-180, b[0] - pad), Math.max(-85.051129, b[1] - pad), Math.min(180, b[2] + pad), Math.min(85.051129, b[3] + pad)];
+}
+
+/**
+ * A vector-tile source for one server tile layer. `bounds` (WGS84) stops MapLibre asking
+ * for tiles outside the data; it is padded a little against rounding of the box.
+ */
+export function vectorSource(layer: string, origin: string, bounds?: Bbox | null): VectorSourceSpecification {
+  const src: VectorSourceSpecification = {
+    type: 'vector',
+    tiles: [tileUrl(layer, origin)],
+    minzoom: 0,
+    maxzoom: TILE_MAXZOOM,
+  };
+  if (bounds) src.bounds = padBbox(bounds, 0.001);
+  return src;
+}
 
 /** The initial style: a plain background colour and nothing else. */
 export function baseStyle(): StyleSpecification {
@@ -63,6 +99,7 @@ export function areaLayers(fillColour: ExpressionSpecification | string, noData:
       id: LYR_AREAS_FILL,
       type: 'fill',
       source: SRC_AREAS,
+      'source-layer': AREAS_TILE_LAYER,
       // Opaque, so the map matches the legend swatches exactly (there is no basemap to show through).
       paint: { 'fill-color': fillColour, 'fill-opacity': 1, 'fill-antialias': true },
     },
@@ -70,6 +107,7 @@ export function areaLayers(fillColour: ExpressionSpecification | string, noData:
       id: LYR_AREAS_NODATA,
       type: 'fill',
       source: SRC_AREAS,
+      'source-layer': AREAS_TILE_LAYER,
       filter: noData,
       paint: { 'fill-pattern': HATCH_IMAGE, 'fill-opacity': 0.9 },
     },
@@ -77,6 +115,7 @@ export function areaLayers(fillColour: ExpressionSpecification | string, noData:
       id: LYR_AREAS_OUTLINE,
       type: 'line',
       source: SRC_AREAS,
+      'source-layer': AREAS_TILE_LAYER,
       paint: {
         'line-color': '#4a4a4a',
         'line-opacity': ['interpolate', ['linear'], ['zoom'], 6, 0.15, 10, 0.45, 13, 0.7],
@@ -94,6 +133,7 @@ export function highlightLayers(): LayerSpecification[] {
       id: LYR_AREAS_HOVER,
       type: 'line',
       source: SRC_AREAS,
+      'source-layer': AREAS_TILE_LAYER,
       paint: {
         'line-color': '#000000',
         'line-width': ['case', ['boolean', ['feature-state', 'hover'], false], 2, 0],
@@ -103,6 +143,7 @@ export function highlightLayers(): LayerSpecification[] {
       id: LYR_AREAS_SELECTED_CASING,
       type: 'line',
       source: SRC_AREAS,
+      'source-layer': AREAS_TILE_LAYER,
       filter: none,
       paint: { 'line-color': '#ffffff', 'line-width': 6 },
     },
@@ -110,6 +151,7 @@ export function highlightLayers(): LayerSpecification[] {
       id: LYR_AREAS_SELECTED,
       type: 'line',
       source: SRC_AREAS,
+      'source-layer': AREAS_TILE_LAYER,
       filter: none,
       paint: { 'line-color': '#000000', 'line-width': 3 },
     },
@@ -203,12 +245,14 @@ export function boundaryStyle(i: number): BoundaryStyle {
   };
 }
 
-export function boundaryLayer(i: number, visible: boolean): LayerSpecification {
+/** The line layer of boundary set `name`, the i-th in /api/meta `boundary_sets`. */
+export function boundaryLayer(i: number, name: string, visible: boolean): LayerSpecification {
   const s = boundaryStyle(i);
   return {
     id: boundaryLayerId(i),
     type: 'line',
     source: boundarySourceId(i),
+    'source-layer': name,
     layout: { visibility: visible ? 'visible' : 'none', 'line-join': 'round' },
     paint: {
       'line-color': s.colour,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   NO_VALUE,
   decileLabel,
+  describeTileError,
   formatBreak,
   formatCount,
   formatIndicator,
@@ -120,5 +121,22 @@ describe('labels', () => {
     expect(isValidBbox([5, 0, 1, 1])).toBe(false);
     expect(isValidBbox([0, 0, 1, Number.NaN])).toBe(false);
     expect(isValidBbox(null)).toBe(false);
+  });
+});
+
+describe('describeTileError', () => {
+  it('gives the HTTP status of a failed tile without its URL', () => {
+    const e = Object.assign(new Error('AJAXError: Internal Server Error (500): http://h/tiles/areas/9/1/2.mvt'), {
+      status: 500,
+      statusText: 'Internal Server Error',
+      url: 'http://h/tiles/areas/9/1/2.mvt',
+    });
+    expect(describeTileError(e)).toBe('HTTP 500 Internal Server Error');
+    expect(describeTileError({ status: 502, statusText: '' })).toBe('HTTP 502');
+  });
+  it('falls back to the message', () => {
+    expect(describeTileError(new Error('Unimplemented type: 4'))).toBe('Unimplemented type: 4');
+    expect(describeTileError(undefined)).toBe('unknown error');
+    expect(describeTileError('x')).toBe('x');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createExpression, featureFilter, latest, type StylePropertySpecification } from '@maplibre/maplibre-gl-style-spec';
 import {
   NO_DATA_COLOUR,
   NO_DATA_LABEL,
@@ -118,5 +119,65 @@ describe('map expressions', () => {
   });
   it('defines the three variables in switcher order', () => {
     expect(VARIABLES.map((v) => v.id)).toEqual(['need_score', 'simd_decile', 'rate_per_1000']);
+  });
+});
+
+// Evaluate the expressions as MapLibre does, on features as they come out of the `areas`
+// vector tiles: numbers (MVT ints and doubles alike), absent properties, "<10" strings.
+describe('expressions on tile features', () => {
+  const fillSpec = latest.paint_fill['fill-color'] as StylePropertySpecification;
+  const colourOf = (expr: unknown, properties: Record<string, unknown>): string => {
+    const parsed = createExpression(expr, 'layers[0].paint.fill-color', fillSpec);
+    if (parsed.result !== 'success') throw new Error(JSON.stringify(parsed.value));
+    const c = parsed.value.evaluate({ zoom: 10 }, { type: 'Polygon', properties } as never) as { toString(): string };
+    return c.toString();
+  };
+  const hex = (h: string): string => {
+    const n = parseInt(h.slice(1), 16);
+    return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},1)`;
+  };
+
+  it('colours numbers by class and everything else as no data', () => {
+    const areas = Array.from({ length: 20 }, (_, i) => area({ rate_per_1000: i * 5 }));
+    const l = buildLegend('rate_per_1000', areas);
+    const expr = fillColourExpression(l);
+    expect(colourOf(expr, { rate_per_1000: 0 })).toBe(hex(l.entries[0].colour));
+    expect(colourOf(expr, { rate_per_1000: 1000 })).toBe(hex(l.entries[l.entries.length - 1].colour));
+    expect(colourOf(expr, {})).toBe(hex(NO_DATA_COLOUR));
+    expect(colourOf(expr, { rate_per_1000: '<10' })).toBe(hex(NO_DATA_COLOUR));
+    expect(colourOf(expr, { rate_per_1000: null })).toBe(hex(NO_DATA_COLOUR));
+    expect(colourOf(expr, { rate_per_1000: '12.5' })).toBe(hex(NO_DATA_COLOUR));
+  });
+  it('gives every area the colour of the legend class it is counted in', () => {
+    // Values on and around the breaks, integers and fractions, and missing values.
+    const values = [null, 0, 1, 2.5, 10, 19.99, 20, 20.01, 33.3, 40, 41, 55, 60, 60.4, 75, 80, 99, 100, null];
+    const areas = values.map((v) => area({ need_score: v }));
+    const l = buildLegend('need_score', areas);
+    expect(l.entries.length).toBeGreaterThan(1);
+    const expr = fillColourExpression(l);
+    const counts = new Map<string, number>();
+    for (const v of values) {
+      const c = colourOf(expr, v === null ? {} : { need_score: v });
+      const cls = classify(v, l.breaks);
+      expect(c).toBe(hex(cls === null ? NO_DATA_COLOUR : l.entries[cls].colour));
+      counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    for (const e of l.entries) expect(counts.get(hex(e.colour)) ?? 0).toBe(e.count);
+    expect(counts.get(hex(NO_DATA_COLOUR))).toBe(l.noData.count);
+  });
+  it('colours integer SIMD deciles 1..10 with ten distinct colours', () => {
+    const l = buildLegend('simd_decile', []);
+    const expr = fillColourExpression(l);
+    const colours = Array.from({ length: 10 }, (_, i) => colourOf(expr, { simd_decile: i + 1 }));
+    expect(colours).toEqual(l.entries.map((e) => hex(e.colour)));
+    expect(colourOf(expr, {})).toBe(hex(NO_DATA_COLOUR));
+  });
+  it('hatches exactly the features without a numeric value', () => {
+    const f = featureFilter(noDataFilter('rate_per_1000'), 'layers[0].filter');
+    const hatched = (properties: Record<string, unknown>): boolean => f.filter({ zoom: 10 }, { type: 3, properties } as never);
+    expect(hatched({})).toBe(true);
+    expect(hatched({ rate_per_1000: '<10' })).toBe(true);
+    expect(hatched({ rate_per_1000: 0 })).toBe(false);
+    expect(hatched({ rate_per_1000: 12.5 })).toBe(false);
   });
 });

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseAreaAttributes, tileUrl } from '../src/api';
+
+describe('parseAreaAttributes', () => {
+  const a = { area_id: 'S01000001', name: 'One', need_score: 12.5, referrals: '<10', rate_per_1000: null };
+  const b = { area_id: 'S01000002', name: null, need_score: null, referrals: 40, rate_per_1000: 20.1 };
+
+  it('reads {"areas": [...]} in feature-id order', () => {
+    const out = parseAreaAttributes({ areas: [a, b] });
+    expect(out).toHaveLength(2);
+    expect(out?.[0].area_id).toBe('S01000001');
+    expect(out?.[1].referrals).toBe(40);
+  });
+  it('accepts a GeoJSON FeatureCollection from a server that ignores ?geometry=false', () => {
+    const fc = {
+      type: 'FeatureCollection',
+      features: [
+        { type: 'Feature', id: 0, properties: a, geometry: null },
+        { type: 'Feature', id: 1, properties: null, geometry: null },
+      ],
+    };
+    const out = parseAreaAttributes(fc);
+    expect(out).toHaveLength(2);
+    expect(out?.[0].area_id).toBe('S01000001');
+    // A feature without properties keeps its place (index = feature id).
+    expect(out?.[1]).toEqual({});
+  });
+  it('rejects anything else', () => {
+    expect(parseAreaAttributes(null)).toBeNull();
+    expect(parseAreaAttributes([a])).toBeNull();
+    expect(parseAreaAttributes({ areas: 'x' })).toBeNull();
+    expect(parseAreaAttributes({ error: 'not_found', message: 'x' })).toBeNull();
+  });
+  it('keeps an empty region empty', () => {
+    expect(parseAreaAttributes({ areas: [] })).toEqual([]);
+  });
+});
+
+describe('tileUrl', () => {
+  it('builds an absolute template on the page origin', () => {
+    expect(tileUrl('areas', 'http://127.0.0.1:8089')).toBe('http://127.0.0.1:8089/tiles/areas/{z}/{x}/{y}.mvt');
+    expect(tileUrl('localities', 'https://maps.example.org/')).toBe('https://maps.example.org/tiles/localities/{z}/{x}/{y}.mvt');
+  });
+  it('escapes the layer name but not the placeholders', () => {
+    expect(tileUrl('care homes/2024', 'http://h')).toBe('http://h/tiles/care%20homes%2F2024/{z}/{x}/{y}.mvt');
+  });
+});

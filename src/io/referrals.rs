@@ -222,7 +222,7 @@ pub fn read_referrals(
                         Severity::Warning,
                         format!(
                             "coordinates do not fit the CRS {crs}: {}",
-                            m.split(": ").nth(0).unwrap_or(&m)
+                            m.split(": ").next().unwrap_or(&m)
                         ),
                         row,
                     );

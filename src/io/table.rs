@@ -6,6 +6,9 @@ use std::path::Path;
 
 use super::report::Report;
 
+/// A CSV reader over any byte source.
+pub type CsvReader = csv::Reader<Box<dyn std::io::Read>>;
+
 /// A CSV table held as text.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
@@ -52,7 +55,7 @@ pub fn open_csv(
     path: &Path,
     display: &str,
     report: &mut Report,
-) -> Option<(csv::Reader<Box<dyn std::io::Read>>, Vec<String>)> {
+) -> Option<(CsvReader, Vec<String>)> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {

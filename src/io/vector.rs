@@ -10,6 +10,12 @@ use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
 use super::report::Report;
 use crate::spatial::crs::{Crs, ToWorking};
 
+/// A coordinate pair.
+pub type Xy = (f64, f64);
+
+/// A polygon in the working CRS and the same in WGS84.
+pub type ProjectedPolygons = (MultiPolygon<f64>, MultiPolygon<f64>);
+
 /// A property value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PropValue {
@@ -269,11 +275,7 @@ pub fn polygons_to_working(
 }
 
 /// Validate and project a point; problems are returned as text.
-pub fn point_to_working(
-    tf: &ToWorking,
-    x: f64,
-    y: f64,
-) -> Result<((f64, f64), (f64, f64)), String> {
+pub fn point_to_working(tf: &ToWorking, x: f64, y: f64) -> Result<(Xy, Xy), String> {
     if let Some(m) = coordinate_mistake(tf.crs(), x, y) {
         return Err(m);
     }

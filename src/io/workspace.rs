@@ -12,8 +12,8 @@ use super::postcodes::{PostcodeColumns, PostcodeLookup};
 use super::report::{Report, RowProblems, Severity};
 use super::table::{parse_number, read_table};
 use super::vector::{
-    feature_label, point_to_working, polygons_to_working, read_vector, PropValue, RawGeometry,
-    VectorLayer,
+    feature_label, point_to_working, polygons_to_working, read_vector, ProjectedPolygons,
+    PropValue, RawGeometry, VectorLayer,
 };
 use crate::config::{Config, PremisesConfig};
 use crate::model::{
@@ -128,7 +128,7 @@ fn project_polygons(
     id_column: &str,
     report: &mut Report,
 ) -> Vec<Option<(MultiPolygon<f64>, MultiPolygon<f64>)>> {
-    let results: Vec<(Option<(MultiPolygon<f64>, MultiPolygon<f64>)>, Report)> = layer
+    let results: Vec<(Option<ProjectedPolygons>, Report)> = layer
         .features
         .par_iter()
         .map(|f| {

@@ -39,11 +39,14 @@ pub struct Tile {
     pub gzip: Bytes,
 }
 
+/// Layer index, z, x, y.
+type TileKey = (u16, u8, u32, u32);
+
 /// A bounded cache of finished tiles.
 pub struct TileCache {
     max_bytes: usize,
     used: AtomicUsize,
-    map: RwLock<HashMap<(u16, u8, u32, u32), Arc<Tile>>>,
+    map: RwLock<HashMap<TileKey, Arc<Tile>>>,
 }
 
 impl TileCache {

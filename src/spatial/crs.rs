@@ -62,7 +62,7 @@ impl Crs {
         let n = name.trim();
         let upper = n.to_ascii_uppercase();
         let code = upper
-            .rsplit(|c| c == ':' || c == '/')
+            .rsplit([':', '/'])
             .next()
             .unwrap_or_default()
             .to_string();
@@ -208,31 +208,41 @@ fn transform_err(crs: &Crs, x: f64, y: f64, reason: &str) -> CrsError {
 }
 
 /// Transforms coordinates of one CRS into British National Grid and WGS84.
+/// It is `Send + Sync`: PROJ objects (feature `proj`) are not, so each thread
+/// keeps its own, created on first use.
 pub struct ToWorking {
     crs: Crs,
-    #[cfg(feature = "proj")]
-    proj: Option<(proj::Proj, proj::Proj)>,
+}
+
+#[cfg(feature = "proj")]
+fn with_proj<R>(def: &str, f: impl FnOnce(&proj::Proj) -> R) -> Result<R, CrsError> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, proj::Proj>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if !c.contains_key(def) {
+            let p = proj::Proj::new_known_crs(def, "EPSG:4326", None)
+                .map_err(|e| CrsError::Unknown(format!("{def}: {e}")))?;
+            c.insert(def.to_string(), p);
+        }
+        let p = c
+            .get(def)
+            .ok_or_else(|| CrsError::Unknown(def.to_string()))?;
+        Ok(f(p))
+    })
 }
 
 impl ToWorking {
     /// Prepare a transform from `crs`.
     pub fn new(crs: &Crs) -> Result<ToWorking, CrsError> {
         #[cfg(feature = "proj")]
-        let proj = match crs {
-            Crs::Proj(def) => {
-                let to_ll = proj::Proj::new_known_crs(def, "EPSG:4326", None)
-                    .map_err(|e| CrsError::Unknown(format!("{def}: {e}")))?;
-                let to_bng = proj::Proj::new_known_crs(def, "EPSG:27700", None)
-                    .map_err(|e| CrsError::Unknown(format!("{def}: {e}")))?;
-                Some((to_ll, to_bng))
-            }
-            _ => None,
-        };
-        Ok(ToWorking {
-            crs: crs.clone(),
-            #[cfg(feature = "proj")]
-            proj,
-        })
+        if let Crs::Proj(def) = crs {
+            with_proj(def, |_| ())?;
+        }
+        Ok(ToWorking { crs: crs.clone() })
     }
 
     /// The source CRS.
@@ -253,14 +263,8 @@ impl ToWorking {
             }
             #[cfg(feature = "proj")]
             Crs::Proj(_) => {
-                let (to_ll, _) = self
-                    .proj
-                    .as_ref()
-                    .ok_or_else(|| CrsError::Unknown(self.crs.to_string()))?;
                 // Through WGS84 so that the OSTN15 grid is used for the datum shift.
-                let (lon, lat) = to_ll
-                    .convert((x, y))
-                    .map_err(|e| transform_err(&self.crs, x, y, &e.to_string()))?;
+                let (lon, lat) = self.to_wgs84(x, y)?;
                 wgs84_to_bng(lon, lat)
             }
         }
@@ -278,15 +282,8 @@ impl ToWorking {
             }
             Crs::Bng => bng_to_wgs84(x, y),
             #[cfg(feature = "proj")]
-            Crs::Proj(_) => {
-                let (to_ll, _) = self
-                    .proj
-                    .as_ref()
-                    .ok_or_else(|| CrsError::Unknown(self.crs.to_string()))?;
-                to_ll
-                    .convert((x, y))
-                    .map_err(|e| transform_err(&self.crs, x, y, &e.to_string()))
-            }
+            Crs::Proj(def) => with_proj(def, |p| p.convert((x, y)))?
+                .map_err(|e| transform_err(&self.crs, x, y, &e.to_string())),
         }
     }
 }
@@ -339,5 +336,43 @@ mod tests {
         let (x, y) = wgs84_to_bng(-3.188267, 55.953251).expect("inside grid");
         let (lon, lat) = bng_to_wgs84(x, y).expect("inside grid");
         assert!((lon + 3.188267).abs() < 1e-7 && (lat - 55.953251).abs() < 1e-7);
+    }
+}
+
+#[cfg(all(test, feature = "proj"))]
+mod proj_tests {
+    use super::*;
+
+    #[test]
+    fn web_mercator_through_proj_matches_ostn15() {
+        let crs = Crs::parse("EPSG:3857").expect("PROJ knows EPSG:3857");
+        let tf = ToWorking::new(&crs).expect("transform");
+        for (lon, lat) in [
+            (-3.188267, 55.953251),
+            (-4.251806, 55.864237),
+            (-1.14523, 60.155388),
+        ] {
+            let (x, y) = crate::spatial::tiles::lonlat_to_mercator(lon, lat);
+            let (lon2, lat2) = tf.to_wgs84(x, y).expect("inverse");
+            assert!(
+                (lon2 - lon).abs() < 1e-9 && (lat2 - lat).abs() < 1e-9,
+                "{lon2} {lat2}"
+            );
+            let (e, n) = tf.to_bng(x, y).expect("to BNG");
+            let (e0, n0) = wgs84_to_bng(lon, lat).expect("OSTN15");
+            assert!((e - e0).abs() < 0.002 && (n - n0).abs() < 0.002);
+        }
+    }
+
+    #[test]
+    fn utm_is_read_through_proj() {
+        let crs = Crs::parse("EPSG:32630").expect("UTM 30N");
+        let tf = ToWorking::new(&crs).expect("transform");
+        // Edinburgh in UTM 30N, from the zone's published parameters (central meridian 3°W, k0 0.9996, false easting 500 km).
+        let (lon, lat) = tf.to_wgs84(488_234.0, 6_200_000.0).expect("inverse");
+        assert!(
+            (-3.3..-3.1).contains(&lon) && (55.9..56.0).contains(&lat),
+            "{lon} {lat}"
+        );
     }
 }

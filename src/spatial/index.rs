@@ -1,6 +1,9 @@
 //! The area index: an R-tree over the bounding boxes of the prepared area
 //! polygons (rstar, bulk-loaded) for window and nearest queries, and a uniform
-//! grid built from the same boxes for bulk point location.
+//! grid built from the same boxes for bulk point location. Grid cells that no
+//! boundary passes through are classified once (inside area *i*, or empty),
+//! so most points in them are answered without an edge test; the rest test
+//! the cell's candidate areas with the slab-indexed crossing rule.
 //!
 //! Point location returns the first area, in id order, whose prepared polygon
 //! contains the point, so the answer is deterministic even where generalised
@@ -19,6 +22,9 @@ type BoxEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 /// Upper bound on grid cells (memory: 4 bytes a cell).
 const MAX_CELLS: usize = 1 << 22;
 
+/// Grid cell size as a fraction of the median area box size.
+const CELL_FRACTION: f64 = 1.0;
+
 /// Prepared polygons with an R-tree and a point-location grid.
 pub struct AreaIndex {
     polys: Vec<PreparedPolygon>,
@@ -34,7 +40,15 @@ struct Grid {
     ny: usize,
     cell_start: Vec<u32>,
     items: Vec<u32>,
+    /// Per cell: the area that contains the whole cell, [`EMPTY`] when no area
+    /// meets it, or [`MIXED`] when a boundary passes through it (test the candidates).
+    owner: Vec<u32>,
 }
+
+/// A cell no area meets.
+const EMPTY: u32 = u32::MAX - 1;
+/// A cell a boundary passes through.
+const MIXED: u32 = u32::MAX;
 
 impl AreaIndex {
     /// Build the index over polygons in working-CRS metres; `AreaId(i)` is `geoms[i]`.
@@ -88,6 +102,11 @@ impl AreaIndex {
             return None;
         }
         let c = cy as usize * g.nx + cx as usize;
+        match g.owner[c] {
+            MIXED => {}
+            EMPTY => return None,
+            o => return Some(AreaId(o)),
+        }
         let (a, b) = (g.cell_start[c] as usize, g.cell_start[c + 1] as usize);
         g.items[a..b]
             .iter()
@@ -201,6 +220,7 @@ impl Grid {
                 ny: 0,
                 cell_start: vec![0],
                 items: Vec::new(),
+                owner: vec![EMPTY],
             };
         }
         let x0 = boxes.iter().map(|b| b[0]).fold(f64::INFINITY, f64::min);
@@ -208,14 +228,14 @@ impl Grid {
         let x1 = boxes.iter().map(|b| b[2]).fold(f64::NEG_INFINITY, f64::max);
         let y1 = boxes.iter().map(|b| b[3]).fold(f64::NEG_INFINITY, f64::max);
         let (w, h) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
-        // Cells about half the size of a typical (median) area box.
+        // Cells about the size of a typical (median) area box.
         let mut sizes: Vec<f64> = boxes
             .iter()
             .map(|b| ((b[2] - b[0]) * (b[3] - b[1])).sqrt())
             .collect();
         sizes.sort_by(f64::total_cmp);
         let median = sizes[sizes.len() / 2].max(1e-6);
-        let mut cell = median / 2.0;
+        let mut cell = median * CELL_FRACTION;
         while (w / cell).ceil() * (h / cell).ceil() > MAX_CELLS as f64 {
             cell *= 1.25;
         }
@@ -262,6 +282,7 @@ impl Grid {
                 }
             }
         }
+        let owner = classify_cells(polys, x0, y0, cell, nx, ny, &cell_start);
         Grid {
             x0,
             y0,
@@ -270,6 +291,81 @@ impl Grid {
             ny,
             cell_start,
             items,
+            owner,
         }
     }
+}
+
+/// Classify grid cells: a cell that no boundary edge touches lies wholly inside
+/// the same areas as its centre, so its answer is stored once. Edges mark every
+/// cell of their bounding box (widened by a millionth of a cell against
+/// rounding); untouched cells get the lowest-id area whose interior holds the
+/// cell centre, found by a scanline over each area's rows of cells.
+fn classify_cells(
+    polys: &[PreparedPolygon],
+    x0: f64,
+    y0: f64,
+    cell: f64,
+    nx: usize,
+    ny: usize,
+    cell_start: &[u32],
+) -> Vec<u32> {
+    let inv = 1.0 / cell;
+    let eps = cell * 1e-6;
+    let clamp_x = |v: f64| ((v - x0) * inv).floor().clamp(0.0, (nx - 1) as f64) as usize;
+    let clamp_y = |v: f64| ((v - y0) * inv).floor().clamp(0.0, (ny - 1) as f64) as usize;
+    let mut touched = vec![false; nx * ny];
+    for p in polys {
+        for e in p.boundary_edges() {
+            let (cx0, cx1) = (clamp_x(e[0].min(e[2]) - eps), clamp_x(e[0].max(e[2]) + eps));
+            let (cy0, cy1) = (clamp_y(e[1].min(e[3]) - eps), clamp_y(e[1].max(e[3]) + eps));
+            for cy in cy0..=cy1 {
+                for t in &mut touched[cy * nx + cx0..=cy * nx + cx1] {
+                    *t = true;
+                }
+            }
+        }
+    }
+    let mut owner = vec![MIXED; nx * ny];
+    let mut xs = Vec::new();
+    for (i, p) in polys.iter().enumerate() {
+        let b = p.bbox();
+        if b[0] > b[2] {
+            continue;
+        }
+        for cy in clamp_y(b[1])..=clamp_y(b[3]) {
+            let yc = y0 + (cy as f64 + 0.5) * cell;
+            p.crossings(yc, &mut xs);
+            if xs.len() % 2 != 0 {
+                continue; // degenerate: leave these cells to the full test
+            }
+            for pair in xs.chunks_exact(2) {
+                // Cells whose centre x lies in [pair[0], pair[1]).
+                let first = ((pair[0] - x0) * inv - 0.5).ceil().max(0.0);
+                let last = ((pair[1] - x0) * inv - 0.5).ceil() - 1.0;
+                if last < first {
+                    continue;
+                }
+                let (first, last) = (first as usize, (last as usize).min(nx - 1));
+                for cx in first..=last {
+                    let c = cy * nx + cx;
+                    // The interval rule is `contains`' crossing rule at the centre;
+                    // a centre within rounding of an edge lies in a touched cell.
+                    if !touched[c] && owner[c] == MIXED {
+                        owner[c] = i as u32;
+                    }
+                }
+            }
+        }
+    }
+    for c in 0..nx * ny {
+        if !touched[c] && owner[c] == MIXED {
+            owner[c] = EMPTY;
+        }
+        // A cell with no candidate is empty whatever it touches.
+        if cell_start[c] == cell_start[c + 1] {
+            owner[c] = EMPTY;
+        }
+    }
+    owner
 }

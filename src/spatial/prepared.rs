@@ -22,6 +22,8 @@ pub struct PreparedPolygon {
     slab_start: Vec<u32>,
     /// Edges `[x0, y0, x1, y1]`, copied into every slab they span.
     edges: Vec<[f64; 4]>,
+    /// Horizontal edges (never crossed by the test, but part of the boundary).
+    flat_edges: Vec<[f64; 4]>,
 }
 
 /// Average number of edges per slab aimed for.
@@ -31,12 +33,15 @@ impl PreparedPolygon {
     /// Prepare a multipolygon. Empty input gives a polygon that contains nothing.
     pub fn new(mp: &MultiPolygon<f64>) -> PreparedPolygon {
         let mut raw: Vec<[f64; 4]> = Vec::new();
+        let mut flat_edges: Vec<[f64; 4]> = Vec::new();
         for poly in &mp.0 {
             for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
                 for w in ring.0.windows(2) {
                     let (a, b) = (w[0], w[1]);
                     if a.y != b.y {
                         raw.push([a.x, a.y, b.x, b.y]);
+                    } else if a.x != b.x {
+                        flat_edges.push([a.x, a.y, b.x, b.y]);
                     }
                 }
                 // geo rings are closed, but guard against an open one anyway.
@@ -57,6 +62,7 @@ impl PreparedPolygon {
                 n_slabs: 1,
                 slab_start: vec![0, 0],
                 edges: Vec::new(),
+                flat_edges: Vec::new(),
             };
         };
         let (min_y, max_y) = (rect.min().y, rect.max().y);
@@ -101,6 +107,7 @@ impl PreparedPolygon {
             n_slabs,
             slab_start,
             edges,
+            flat_edges,
         }
     }
 
@@ -127,6 +134,30 @@ impl PreparedPolygon {
             }
         }
         inside
+    }
+
+    /// Every boundary edge `[x0, y0, x1, y1]` (edges spanning several slabs come
+    /// once per slab).
+    pub fn boundary_edges(&self) -> impl Iterator<Item = &[f64; 4]> {
+        self.edges.iter().chain(&self.flat_edges)
+    }
+
+    /// Sorted x positions where the horizontal line at `y` crosses the boundary,
+    /// under the same half-open rule as [`Self::contains`]: a point `(x, y)` is
+    /// inside exactly when an odd number of these are greater than `x`.
+    pub fn crossings(&self, y: f64, out: &mut Vec<f64>) {
+        out.clear();
+        if !(y >= self.min_y && y <= self.max_y) {
+            return;
+        }
+        let s = (((y - self.min_y) * self.inv_slab_h) as usize).min(self.n_slabs - 1);
+        let (a, b) = (self.slab_start[s] as usize, self.slab_start[s + 1] as usize);
+        for e in &self.edges[a..b] {
+            if (e[1] > y) != (e[3] > y) {
+                out.push(e[0] + (y - e[1]) * (e[2] - e[0]) / (e[3] - e[1]));
+            }
+        }
+        out.sort_by(f64::total_cmp);
     }
 
     /// Number of stored edge copies (a measure of the index size).

@@ -23,6 +23,8 @@ export interface Meta {
   role: Role;
   /** Optional attribution text for the data shown (shown in the footer). */
   attribution?: string;
+  /** Optional MapLibre style URL drawn beneath needmap's layers (null: no basemap, works offline). */
+  basemap_style?: string | null;
 }
 
 /**

@@ -410,6 +410,8 @@ function addBaseLayers(m: MlMap, bbox: Bbox | null): void {
   for (const l of areaLayers(LOADING_FILL, NOTHING)) m.addLayer(l);
   for (const l of highlightLayers()) m.addLayer(l);
   m.addSource(SRC_PREMISES, { type: 'geojson', data: EMPTY });
+  // Over a basemap, let it show through the choropleth.
+  if (meta?.basemap_style) m.setPaintProperty(LYR_AREAS_FILL, 'fill-opacity', 0.7);
 }
 
 async function loadAttributes(data: Promise<AreaProperties[]>): Promise<void> {
@@ -615,7 +617,8 @@ async function start(): Promise<void> {
   try {
     m = new MlMap({
       container: 'map',
-      style: baseStyle(),
+      // A basemap only when the workspace names one; otherwise our own plain style (offline).
+      style: meta.basemap_style ? meta.basemap_style : baseStyle(),
       ...(isValidBbox(meta.bbox_wgs84)
         ? { bounds: meta.bbox_wgs84, fitBoundsOptions: { padding: fitPadding() } }
         : { center: [-4.2, 56.8] as [number, number], zoom: 5 }),

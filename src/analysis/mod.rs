@@ -4,6 +4,7 @@
 //! - [`equity`]: referrals, population and rates by SIMD quintile.
 //! - [`rollup`]: need aggregated to parent codes or, by area-weighted overlay, to boundary sets.
 
+pub mod access;
 pub mod equity;
 pub mod need;
 pub mod rollup;

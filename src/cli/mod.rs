@@ -128,6 +128,24 @@ enum Command {
         #[arg(long, default_value_t = 512)]
         tile_cache_mb: usize,
     },
+    /// Benchmark: nearest site (CSV with x, y columns, metres) for points (raw f64 x,y pairs).
+    BenchNearest {
+        /// Sites CSV with columns x and y.
+        #[arg(long)]
+        sites: PathBuf,
+        /// Points file of f64 pairs.
+        #[arg(long)]
+        points: PathBuf,
+        /// Number of points to use.
+        #[arg(long, default_value_t = 1_000_000)]
+        n: usize,
+        /// Timed repetitions.
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        /// Threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Benchmark: assign points (raw little-endian f64 x,y pairs, BNG) to zones and count per zone.
     BenchAssign {
         /// Zones GeoJSON.
@@ -408,6 +426,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::server::run_cli(config.as_deref(), &addr, &web, &opts)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::BenchNearest {
+            sites,
+            points,
+            n,
+            repeat,
+            threads,
+        } => {
+            bench_nearest(&sites, &points, n, repeat, threads)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::BenchAssign {
             zones,
             id,
@@ -420,6 +448,79 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn read_points(points: &Path, n: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let bytes = std::fs::read(points).with_context(|| format!("reading {}", points.display()))?;
+    if bytes.len() < n * 16 {
+        bail!(
+            "{} holds {} points, fewer than {n}",
+            points.display(),
+            bytes.len() / 16
+        );
+    }
+    let mut xs = Vec::with_capacity(n);
+    let mut ys = Vec::with_capacity(n);
+    for c in bytes[..n * 16].chunks_exact(16) {
+        xs.push(f64::from_le_bytes(c[..8].try_into()?));
+        ys.push(f64::from_le_bytes(c[8..].try_into()?));
+    }
+    Ok((xs, ys))
+}
+
+fn bench_nearest(
+    sites: &Path,
+    points: &Path,
+    n: usize,
+    repeat: usize,
+    threads: Option<usize>,
+) -> anyhow::Result<()> {
+    use crate::analysis::access::NearestSites;
+    let mut rdr =
+        csv::Reader::from_path(sites).with_context(|| format!("reading {}", sites.display()))?;
+    let headers = rdr.headers()?.clone();
+    let xi = headers
+        .iter()
+        .position(|h| h == "x")
+        .ok_or_else(|| anyhow!("{}: no x column", sites.display()))?;
+    let yi = headers
+        .iter()
+        .position(|h| h == "y")
+        .ok_or_else(|| anyhow!("{}: no y column", sites.display()))?;
+    let mut pts = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec?;
+        pts.push([rec[xi].parse::<f64>()?, rec[yi].parse::<f64>()?]);
+    }
+    let (xs, ys) = read_points(points, n)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()?;
+    let mut times = Vec::new();
+    let mut last = Vec::new();
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        last = pool.install(|| NearestSites::new(&pts).nearest_all(&xs, &ys));
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let sum_km: f64 = last.iter().flatten().map(|(_, d)| d).sum::<f64>() / 1000.0;
+    let mut counts = vec![0u64; pts.len()];
+    for (i, _) in last.iter().flatten() {
+        counts[*i as usize] += 1;
+    }
+    let busiest = counts
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        serde_json::json!({"workload": "W2", "peer": "needmap", "threads": pool.current_num_threads(), "size": n,
+            "median_s": times[times.len() / 2], "min_s": times[0], "sum_km": (sum_km * 1000.0).round() / 1000.0, "busiest": busiest})
+    );
+    Ok(())
 }
 
 fn bench_assign(

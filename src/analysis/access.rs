@@ -485,3 +485,76 @@ mod tests {
         }
     }
 }
+
+/// A point that stands for an area: its centroid when that lies inside the
+/// area, otherwise a point guaranteed inside (geo's interior point).
+pub fn representative_point(mp: &geo::MultiPolygon<f64>) -> Option<[f64; 2]> {
+    use geo::{Centroid, Contains, InteriorPoint};
+    if let Some(c) = mp.centroid() {
+        if mp.contains(&c) {
+            return Some([c.x(), c.y()]);
+        }
+    }
+    mp.interior_point().map(|p| [p.x(), p.y()])
+}
+
+/// Population within a straight-line distance of the nearest site, by SIMD quintile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoverageByQuintile {
+    pub threshold_m: f64,
+    /// Index 0-4: SIMD quintiles 1-5; index 5: areas without SIMD.
+    pub population_within: [f64; 6],
+    pub population: [f64; 6],
+}
+
+impl CoverageByQuintile {
+    /// Share of the population within the threshold, per quintile slot.
+    pub fn share(&self, slot: usize) -> Option<f64> {
+        (self.population[slot] > 0.0).then(|| self.population_within[slot] / self.population[slot])
+    }
+
+    /// Totals over every slot: (within, all).
+    pub fn total(&self) -> (f64, f64) {
+        (
+            self.population_within.iter().sum(),
+            self.population.iter().sum(),
+        )
+    }
+}
+
+/// For each threshold, the population of areas whose representative point lies
+/// within that straight-line distance of some site, by SIMD quintile.
+pub fn population_within_distance(
+    areas: &[crate::model::Area],
+    sites: &[[f64; 2]],
+    thresholds_m: &[f64],
+) -> Vec<CoverageByQuintile> {
+    let index = NearestSites::new(sites);
+    let nearest: Vec<(Option<f64>, usize, f64)> = areas
+        .par_iter()
+        .map(|a| {
+            let d = representative_point(&a.geometry)
+                .and_then(|p| index.nearest(p[0], p[1]))
+                .map(|x| x.1);
+            let slot = a.simd.map_or(5, |s| (s.quintile.clamp(1, 5) - 1) as usize);
+            (d, slot, a.population.unwrap_or(0.0))
+        })
+        .collect();
+    thresholds_m
+        .iter()
+        .map(|&t| {
+            let mut c = CoverageByQuintile {
+                threshold_m: t,
+                population_within: [0.0; 6],
+                population: [0.0; 6],
+            };
+            for &(d, slot, pop) in &nearest {
+                c.population[slot] += pop;
+                if d.is_some_and(|d| d <= t) {
+                    c.population_within[slot] += pop;
+                }
+            }
+            c
+        })
+        .collect()
+}

@@ -128,6 +128,52 @@ enum Command {
         #[arg(long, default_value_t = 512)]
         tile_cache_mb: usize,
     },
+    /// Access to premises of one kind: population within distance bands by SIMD
+    /// quintile, and per area the nearest premises, provider choice and 2SFCA/E2SFCA.
+    Access {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// Premises kind (for example school, health_centre).
+        #[arg(long)]
+        kind: String,
+        /// Straight-line distance bands in metres.
+        #[arg(long, value_delimiter = ',', default_value = "1000,2000")]
+        bands_m: Vec<f64>,
+        /// Travel-time threshold in minutes for provider choice and the catchments of 2SFCA.
+        #[arg(long, default_value_t = 15.0)]
+        threshold_min: f64,
+        /// Fewer providers than this within the threshold makes a choice desert.
+        #[arg(long, default_value_t = 2)]
+        desert_below: usize,
+        /// Circuity factor for straight-line travel (network distance / straight distance).
+        #[arg(long, default_value_t = 1.3)]
+        circuity: f64,
+        /// Travel speed for straight-line travel, km/h.
+        #[arg(long, default_value_t = 30.0)]
+        speed_kmh: f64,
+        /// Per-area CSV output.
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+    },
+    /// Floating-catchment accessibility (2SFCA / E2SFCA) from CSV tables of
+    /// demand (`id,value`), supply (`id,value`) and costs (`origin,dest,cost_s`).
+    Fca {
+        /// Demand table: id,value.
+        #[arg(long)]
+        demand: PathBuf,
+        /// Supply table: id,value (capacity).
+        #[arg(long)]
+        supply: PathBuf,
+        /// Costs: origin (demand id), dest (supply id), cost_s.
+        #[arg(long)]
+        costs: PathBuf,
+        /// Pairs with cost >= this many seconds are not counted.
+        #[arg(long)]
+        max_cost_s: Option<f64>,
+        /// none | e2sfca | step:600=1,1200=0.68,... | linear:SECONDS | exponential:SECONDS | gaussian:SECONDS
+        #[arg(long, default_value = "none")]
+        decay: String,
+    },
     /// Benchmark: nearest site (CSV with x, y columns, metres) for points (raw f64 x,y pairs).
     BenchNearest {
         /// Sites CSV with columns x and y.
@@ -426,6 +472,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::server::run_cli(config.as_deref(), &addr, &web, &opts)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Access {
+            ws,
+            kind,
+            bands_m,
+            threshold_min,
+            desert_below,
+            circuity,
+            speed_kmh,
+            out,
+        } => {
+            let atlas = load(&ws)?;
+            access_command(
+                &atlas,
+                &kind,
+                &bands_m,
+                threshold_min,
+                desert_below,
+                circuity,
+                speed_kmh,
+                out.as_deref(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fca {
+            demand,
+            supply,
+            costs,
+            max_cost_s,
+            decay,
+        } => {
+            fca(&demand, &supply, &costs, max_cost_s, &decay)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::BenchNearest {
             sites,
             points,
@@ -448,6 +527,281 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn access_command(
+    atlas: &Atlas,
+    kind: &str,
+    bands_m: &[f64],
+    threshold_min: f64,
+    desert_below: usize,
+    circuity: f64,
+    speed_kmh: f64,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    use crate::analysis::access::{
+        floating_catchment, nearest_by_cost, population_within_distance, provider_choice,
+        representative_point, CostMatrix, Decay,
+    };
+    let valid = circuity >= 1.0 && circuity.is_finite() && speed_kmh > 0.0 && speed_kmh.is_finite();
+    if !valid {
+        bail!("--circuity must be at least 1 and --speed-kmh positive");
+    }
+    let prem: Vec<&crate::model::Premises> =
+        atlas.premises.iter().filter(|p| p.kind == kind).collect();
+    if prem.is_empty() {
+        let mut kinds: Vec<&str> = atlas.premises.iter().map(|p| p.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        bail!(
+            "no premises of kind {kind:?}; kinds are: {}",
+            kinds.join(", ")
+        );
+    }
+    let sites: Vec<[f64; 2]> = prem.iter().map(|p| [p.x_m, p.y_m]).collect();
+    // Coverage by SIMD quintile.
+    let cov = population_within_distance(&atlas.areas, &sites, bands_m);
+    let mut headers = vec!["simd_quintile".to_string()];
+    for c in &cov {
+        headers.push(format!("pop_within_{:.0}m", c.threshold_m));
+        headers.push(format!("pct_within_{:.0}m", c.threshold_m));
+    }
+    headers.push("population".into());
+    let mut rows = Vec::new();
+    for slot in 0..6 {
+        if cov.first().is_some_and(|c| c.population[slot] == 0.0) {
+            continue;
+        }
+        let mut r = vec![if slot < 5 {
+            (slot + 1).to_string()
+        } else {
+            "no SIMD".into()
+        }];
+        for c in &cov {
+            r.push(format!("{:.0}", c.population_within[slot]));
+            r.push(
+                c.share(slot)
+                    .map(|x| format!("{:.1}", x * 100.0))
+                    .unwrap_or_default(),
+            );
+        }
+        r.push(format!(
+            "{:.0}",
+            cov.first().map_or(0.0, |c| c.population[slot])
+        ));
+        rows.push(r);
+    }
+    let mut total = vec!["total".to_string()];
+    for c in &cov {
+        let (w, all) = c.total();
+        total.push(format!("{w:.0}"));
+        total.push(if all > 0.0 {
+            format!("{:.1}", w / all * 100.0)
+        } else {
+            String::new()
+        });
+    }
+    total.push(format!("{:.0}", cov.first().map_or(0.0, |c| c.total().1)));
+    rows.push(total);
+    println!(
+        "population within a straight-line distance of a {kind} ({} premises), by SIMD quintile:",
+        prem.len()
+    );
+    print!("{}", writers::text_table(&headers, &rows));
+
+    // Per area: nearest, choice, 2SFCA and E2SFCA over straight-line travel times.
+    let points: Vec<[f64; 2]> = atlas
+        .areas
+        .iter()
+        .map(|a| representative_point(&a.geometry).unwrap_or([f64::NAN, f64::NAN]))
+        .collect();
+    let threshold_s = threshold_min * 60.0;
+    let costs = CostMatrix::straight_line(
+        &points,
+        &sites,
+        circuity,
+        speed_kmh,
+        threshold_s.max(1800.0),
+    );
+    let nearest = nearest_by_cost(&costs);
+    let providers: Vec<Option<String>> = prem
+        .iter()
+        .map(|p| p.provider.clone().or_else(|| Some(p.code.clone())))
+        .collect();
+    let choice = provider_choice(&costs, &providers, threshold_s);
+    let demand: Vec<f64> = atlas
+        .areas
+        .iter()
+        .map(|a| a.population.unwrap_or(0.0))
+        .collect();
+    let capacity: Vec<f64> = prem.iter().map(|p| p.capacity.unwrap_or(1.0)).collect();
+    let two = floating_catchment(&demand, &capacity, &costs, Some(threshold_s), &Decay::None);
+    let enh = floating_catchment(&demand, &capacity, &costs, None, &Decay::e2sfca_default());
+    let deserts: Vec<bool> = choice.iter().map(|&c| c < desert_below).collect();
+    let mut desert_pop = [0.0f64; 6];
+    for (a, d) in atlas.areas.iter().zip(&deserts) {
+        if *d {
+            desert_pop[a.simd.map_or(5, |s| (s.quintile.clamp(1, 5) - 1) as usize)] +=
+                a.population.unwrap_or(0.0);
+        }
+    }
+    println!(
+        "\nchoice deserts (fewer than {desert_below} providers within {threshold_min} min at {speed_kmh} km/h x {circuity}): {} areas; population by SIMD quintile 1-5: {}",
+        deserts.iter().filter(|d| **d).count(),
+        desert_pop[..5].iter().map(|p| format!("{p:.0}")).collect::<Vec<_>>().join(", ")
+    );
+    if let Some(path) = out {
+        let mut w =
+            csv::Writer::from_path(path).with_context(|| format!("writing {}", path.display()))?;
+        w.write_record([
+            "area_id",
+            "nearest",
+            "distance_m",
+            "travel_time_s",
+            "providers_within",
+            "choice_desert",
+            "access_2sfca",
+            "access_e2sfca",
+        ])?;
+        let mps = speed_kmh / 3.6;
+        for (i, a) in atlas.areas.iter().enumerate() {
+            let (near, dist, time) = match nearest[i] {
+                Some((j, t)) => (
+                    prem[j as usize].code.clone(),
+                    format!("{:.0}", t * mps / circuity),
+                    format!("{t:.0}"),
+                ),
+                None => (String::new(), String::new(), String::new()),
+            };
+            w.write_record([
+                a.code.clone(),
+                near,
+                dist,
+                time,
+                choice[i].to_string(),
+                deserts[i].to_string(),
+                two[i].map(|x| format!("{x:.6e}")).unwrap_or_default(),
+                enh[i].map(|x| format!("{x:.6e}")).unwrap_or_default(),
+            ])?;
+        }
+        w.flush()?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Parse a decay description (see `needmap fca --help`).
+pub fn parse_decay(s: &str) -> anyhow::Result<crate::analysis::access::Decay> {
+    use crate::analysis::access::Decay;
+    let (kind, arg) = s.split_once(':').unwrap_or((s, ""));
+    let num = |a: &str| {
+        a.trim()
+            .parse::<f64>()
+            .with_context(|| format!("decay {s:?}: {a:?} is not a number"))
+    };
+    let d = match kind {
+        "none" => Decay::None,
+        "e2sfca" => Decay::e2sfca_default(),
+        "linear" => Decay::Linear { upper_s: num(arg)? },
+        "exponential" => Decay::Exponential { scale_s: num(arg)? },
+        "gaussian" => Decay::Gaussian { sigma_s: num(arg)? },
+        "step" => {
+            let mut steps = Vec::new();
+            for part in arg.split(',') {
+                let (u, w) = part
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("decay {s:?}: steps are UPPER_S=WEIGHT separated by commas"))?;
+                steps.push((num(u)?, num(w)?));
+            }
+            Decay::Step { steps }
+        }
+        other => bail!("unknown decay {other:?}: use none, e2sfca, step:..., linear:S, exponential:S or gaussian:S"),
+    };
+    d.validate().map_err(|e| anyhow!(e))?;
+    Ok(d)
+}
+
+fn read_id_values(path: &Path) -> anyhow::Result<(Vec<String>, Vec<f64>)> {
+    let mut rdr =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let (mut ids, mut vals) = (Vec::new(), Vec::new());
+    for (row, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: row {}", path.display(), row + 1))?;
+        let v: f64 = rec.get(1).unwrap_or("").trim().parse().with_context(|| {
+            format!("{}: row {}: value is not a number", path.display(), row + 1)
+        })?;
+        ids.push(rec.get(0).unwrap_or("").to_string());
+        vals.push(v);
+    }
+    Ok((ids, vals))
+}
+
+fn fca(
+    demand: &Path,
+    supply: &Path,
+    costs: &Path,
+    max_cost_s: Option<f64>,
+    decay: &str,
+) -> anyhow::Result<()> {
+    use crate::analysis::access::{floating_catchment, CostMatrix};
+    use std::collections::HashMap;
+    let decay = parse_decay(decay)?;
+    let (dids, dvals) = read_id_values(demand)?;
+    let (sids, svals) = read_id_values(supply)?;
+    let dix: HashMap<&str, usize> = dids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let six: HashMap<&str, usize> = sids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); dids.len()];
+    let mut rdr =
+        csv::Reader::from_path(costs).with_context(|| format!("reading {}", costs.display()))?;
+    for (row, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: row {}", costs.display(), row + 1))?;
+        let at = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
+        let i = *dix.get(at(0).as_str()).ok_or_else(|| {
+            anyhow!(
+                "{}: row {}: unknown origin {:?}",
+                costs.display(),
+                row + 1,
+                at(0)
+            )
+        })?;
+        let j = *six.get(at(1).as_str()).ok_or_else(|| {
+            anyhow!(
+                "{}: row {}: unknown dest {:?}",
+                costs.display(),
+                row + 1,
+                at(1)
+            )
+        })?;
+        let c: f64 = at(2).parse().with_context(|| {
+            format!("{}: row {}: cost is not a number", costs.display(), row + 1)
+        })?;
+        rows[i].push((j as u32, c));
+    }
+    for r in &mut rows {
+        r.sort_by_key(|p| p.0);
+    }
+    let m = CostMatrix {
+        n_supply: sids.len(),
+        rows,
+    };
+    let a = floating_catchment(&dvals, &svals, &m, max_cost_s, &decay);
+    println!("id,access");
+    for (id, v) in dids.iter().zip(a) {
+        match v {
+            Some(v) => println!("{id},{v:.17e}"),
+            None => println!("{id},"),
+        }
+    }
+    Ok(())
 }
 
 fn read_points(points: &Path, n: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {

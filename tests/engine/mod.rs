@@ -1,6 +1,7 @@
 //! Shared helpers for the engine tests: the geodata location, a seeded PRNG,
 //! workspace builders, and atlases loaded once per test binary.
 
+pub mod access;
 pub mod cli;
 pub mod crs;
 pub mod demo;

@@ -1,0 +1,159 @@
+//! Access engine on real and synthetic data: straight-line coverage of the real
+//! primary schools by SIMD quintile against brute force, nearest-premises
+//! catchments that partition the areas, and 2SFCA properties.
+
+use needmap::analysis::access::{
+    floating_catchment, nearest_by_cost, population_within_distance, representative_point,
+    CostMatrix, Decay, NearestSites,
+};
+use needmap::io::report::Report;
+use needmap::io::vector::{read_vector, PropValue, RawGeometry};
+use needmap::spatial::crs::wgs84_to_bng;
+
+use super::{demo_atlas, real_data};
+
+#[test]
+fn population_within_1km_and_2km_of_a_primary_school_equals_brute_force() {
+    let Some(real) = real_data() else { return };
+    let Some(geo) = super::geodata() else { return };
+    let atlas = &real.atlas;
+    let mut report = Report::new();
+    let path = geo.join("schools_scotland_2022.geojson");
+    let layer = read_vector(&path, "schools", &mut report).expect("schools load");
+    assert_eq!(layer.features.len(), 2_495, "{report}");
+    let primaries: Vec<[f64; 2]> = layer
+        .features
+        .iter()
+        .filter(|f| f.properties.get("school_type") == Some(&PropValue::Text("Primary".into())))
+        .filter_map(|f| match f.geometry {
+            Some(RawGeometry::Point(lon, lat)) => wgs84_to_bng(lon, lat).ok().map(|(x, y)| [x, y]),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        primaries.len(),
+        2_006,
+        "the geodata README counts 2,006 primary schools"
+    );
+
+    let got = population_within_distance(&atlas.areas, &primaries, &[1000.0, 2000.0]);
+    // Brute force: every area's representative point against every primary school.
+    let mut within = [[0.0f64; 6]; 2];
+    let mut all = [0.0f64; 6];
+    for a in &atlas.areas {
+        let p = representative_point(&a.geometry).expect("a point inside every zone");
+        let d = primaries
+            .iter()
+            .map(|s| ((s[0] - p[0]).powi(2) + (s[1] - p[1]).powi(2)).sqrt())
+            .fold(f64::INFINITY, f64::min);
+        let slot = a.simd.map_or(5, |s| (s.quintile - 1) as usize);
+        let pop = a.population.unwrap_or(0.0);
+        all[slot] += pop;
+        for (k, t) in [1000.0, 2000.0].iter().enumerate() {
+            if d <= *t {
+                within[k][slot] += pop;
+            }
+        }
+    }
+    for (k, c) in got.iter().enumerate() {
+        assert_eq!(c.population, all, "population by quintile");
+        assert_eq!(
+            c.population_within, within[k],
+            "population within {} m by quintile",
+            c.threshold_m
+        );
+    }
+    assert_eq!(got[0].total().1, 5_424_800.0);
+    // Plausibility: most Scots live within 2 km of a primary school, and more within 2 km than 1 km.
+    let (w1, _) = got[0].total();
+    let (w2, all_pop) = got[1].total();
+    assert!(w1 < w2 && w2 / all_pop > 0.85, "{w1} {w2} {all_pop}");
+}
+
+#[test]
+fn nearest_premises_catchments_partition_the_areas() {
+    let atlas = demo_atlas();
+    for kind in ["school", "health_centre", "social_work_office"] {
+        let sites: Vec<[f64; 2]> = atlas
+            .premises
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| [p.x_m, p.y_m])
+            .collect();
+        assert!(!sites.is_empty());
+        let points: Vec<[f64; 2]> = atlas
+            .areas
+            .iter()
+            .map(|a| representative_point(&a.geometry).expect("point"))
+            .collect();
+        // Large reach: every area gets a catchment.
+        let costs = CostMatrix::straight_line(&points, &sites, 1.0, 3.6, f64::INFINITY);
+        let nearest = nearest_by_cost(&costs);
+        let grid = NearestSites::new(&sites);
+        let mut members = vec![0usize; sites.len()];
+        for (i, n) in nearest.iter().enumerate() {
+            let (j, t) = n.expect("every area has a nearest premises");
+            members[j as usize] += 1;
+            // At 3.6 km/h with circuity 1, seconds equal metres.
+            let (gj, gd) = grid
+                .nearest(points[i][0], points[i][1])
+                .expect("grid answer");
+            assert!(
+                (gd - t).abs() < 1e-6,
+                "grid and matrix disagree for area {i}"
+            );
+            assert!(gj == j || (gd - t).abs() < 1e-9);
+            let brute = sites
+                .iter()
+                .map(|s| ((s[0] - points[i][0]).powi(2) + (s[1] - points[i][1]).powi(2)).sqrt())
+                .fold(f64::INFINITY, f64::min);
+            assert!((brute - t).abs() < 1e-6);
+        }
+        assert_eq!(
+            members.iter().sum::<usize>(),
+            atlas.areas.len(),
+            "{kind}: each area in exactly one catchment"
+        );
+    }
+}
+
+#[test]
+fn two_step_scores_conserve_supply_when_everyone_reaches_everything() {
+    // With every pair counted at weight 1, Σ_i P_i A_i = Σ_j S_j (all supply is shared out).
+    let atlas = demo_atlas();
+    let sites: Vec<[f64; 2]> = atlas
+        .premises
+        .iter()
+        .filter(|p| p.kind == "nursery")
+        .map(|p| [p.x_m, p.y_m])
+        .collect();
+    let cap: Vec<f64> = atlas
+        .premises
+        .iter()
+        .filter(|p| p.kind == "nursery")
+        .map(|p| p.capacity.unwrap_or(1.0))
+        .collect();
+    let points: Vec<[f64; 2]> = atlas
+        .areas
+        .iter()
+        .map(|a| representative_point(&a.geometry).expect("point"))
+        .collect();
+    let pop: Vec<f64> = atlas
+        .areas
+        .iter()
+        .map(|a| a.population.unwrap_or(0.0))
+        .collect();
+    let costs = CostMatrix::straight_line(&points, &sites, 1.3, 30.0, f64::INFINITY);
+    let a = floating_catchment(&pop, &cap, &costs, None, &Decay::None);
+    let shared: f64 = a.iter().zip(&pop).map(|(x, p)| x.expect("score") * p).sum();
+    let supply: f64 = cap.iter().sum();
+    assert!(
+        (shared - supply).abs() / supply < 1e-9,
+        "{shared} vs {supply}"
+    );
+    // Every E2SFCA score is finite and not negative.
+    let e = floating_catchment(&pop, &cap, &costs, None, &Decay::e2sfca_default());
+    assert!(e
+        .iter()
+        .all(|x| x.is_some_and(|v| v.is_finite() && v >= 0.0)));
+}

@@ -558,3 +558,102 @@ pub fn population_within_distance(
         })
         .collect()
 }
+
+/// Settings for [`access_table`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccessParams {
+    /// Travel-time threshold for provider choice and 2SFCA catchments, seconds.
+    pub threshold_s: f64,
+    /// Fewer providers than this within the threshold is a choice desert.
+    pub desert_below: usize,
+    /// Straight-line travel: network distance / straight distance.
+    pub circuity: f64,
+    /// Straight-line travel speed, km/h.
+    pub speed_kmh: f64,
+}
+
+impl Default for AccessParams {
+    fn default() -> Self {
+        AccessParams {
+            threshold_s: 900.0,
+            desert_below: 2,
+            circuity: 1.3,
+            speed_kmh: 30.0,
+        }
+    }
+}
+
+/// Access from one area to one kind of premises.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AreaAccess {
+    /// Index of the nearest premises among those given, by travel time.
+    pub nearest: Option<u32>,
+    pub distance_m: Option<f64>,
+    pub travel_time_s: Option<f64>,
+    /// Distinct providers within the threshold.
+    pub providers_within: usize,
+    pub choice_desert: bool,
+    /// 2SFCA score (capacity per resident within the threshold).
+    pub access_2sfca: Option<f64>,
+    /// E2SFCA score (default steps 1 / 0.68 / 0.22 at 10 / 20 / 30 min).
+    pub access_e2sfca: Option<f64>,
+}
+
+/// Per-area access to a set of premises over straight-line travel times
+/// (`distance × circuity / speed`): nearest premises, provider choice, choice
+/// deserts, 2SFCA and E2SFCA with population as demand and capacity as supply
+/// (1 where unknown).
+pub fn access_table(
+    areas: &[crate::model::Area],
+    premises: &[&crate::model::Premises],
+    p: &AccessParams,
+) -> Vec<AreaAccess> {
+    let sites: Vec<[f64; 2]> = premises.iter().map(|x| [x.x_m, x.y_m]).collect();
+    let points: Vec<[f64; 2]> = areas
+        .iter()
+        .map(|a| representative_point(&a.geometry).unwrap_or([f64::NAN, f64::NAN]))
+        .collect();
+    let costs = CostMatrix::straight_line(
+        &points,
+        &sites,
+        p.circuity,
+        p.speed_kmh,
+        p.threshold_s.max(1800.0),
+    );
+    let nearest = nearest_by_cost(&costs);
+    let providers: Vec<Option<String>> = premises
+        .iter()
+        .map(|x| x.provider.clone().or_else(|| Some(x.code.clone())))
+        .collect();
+    let choice = provider_choice(&costs, &providers, p.threshold_s);
+    let demand: Vec<f64> = areas.iter().map(|a| a.population.unwrap_or(0.0)).collect();
+    let capacity: Vec<f64> = premises.iter().map(|x| x.capacity.unwrap_or(1.0)).collect();
+    let two = floating_catchment(
+        &demand,
+        &capacity,
+        &costs,
+        Some(p.threshold_s),
+        &Decay::None,
+    );
+    let enh = floating_catchment(&demand, &capacity, &costs, None, &Decay::e2sfca_default());
+    // The nearest premises may lie beyond the matrix's reach: find it directly then.
+    let grid = NearestSites::new(&sites);
+    let mps = p.speed_kmh / 3.6;
+    (0..areas.len())
+        .map(|i| {
+            let near = nearest[i].or_else(|| {
+                grid.nearest(points[i][0], points[i][1])
+                    .map(|(j, d)| (j, d * p.circuity / mps))
+            });
+            AreaAccess {
+                nearest: near.map(|n| n.0),
+                distance_m: near.map(|n| n.1 * mps / p.circuity),
+                travel_time_s: near.map(|n| n.1),
+                providers_within: choice[i],
+                choice_desert: choice[i] < p.desert_below,
+                access_2sfca: two[i],
+                access_e2sfca: enh[i],
+            }
+        })
+        .collect()
+}

@@ -540,10 +540,7 @@ fn access_command(
     speed_kmh: f64,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
-    use crate::analysis::access::{
-        floating_catchment, nearest_by_cost, population_within_distance, provider_choice,
-        representative_point, CostMatrix, Decay,
-    };
+    use crate::analysis::access::{access_table, population_within_distance, AccessParams};
     let valid = circuity >= 1.0 && circuity.is_finite() && speed_kmh > 0.0 && speed_kmh.is_finite();
     if !valid {
         bail!("--circuity must be at least 1 and --speed-kmh positive");
@@ -611,44 +608,23 @@ fn access_command(
     print!("{}", writers::text_table(&headers, &rows));
 
     // Per area: nearest, choice, 2SFCA and E2SFCA over straight-line travel times.
-    let points: Vec<[f64; 2]> = atlas
-        .areas
-        .iter()
-        .map(|a| representative_point(&a.geometry).unwrap_or([f64::NAN, f64::NAN]))
-        .collect();
-    let threshold_s = threshold_min * 60.0;
-    let costs = CostMatrix::straight_line(
-        &points,
-        &sites,
+    let params = AccessParams {
+        threshold_s: threshold_min * 60.0,
+        desert_below,
         circuity,
         speed_kmh,
-        threshold_s.max(1800.0),
-    );
-    let nearest = nearest_by_cost(&costs);
-    let providers: Vec<Option<String>> = prem
-        .iter()
-        .map(|p| p.provider.clone().or_else(|| Some(p.code.clone())))
-        .collect();
-    let choice = provider_choice(&costs, &providers, threshold_s);
-    let demand: Vec<f64> = atlas
-        .areas
-        .iter()
-        .map(|a| a.population.unwrap_or(0.0))
-        .collect();
-    let capacity: Vec<f64> = prem.iter().map(|p| p.capacity.unwrap_or(1.0)).collect();
-    let two = floating_catchment(&demand, &capacity, &costs, Some(threshold_s), &Decay::None);
-    let enh = floating_catchment(&demand, &capacity, &costs, None, &Decay::e2sfca_default());
-    let deserts: Vec<bool> = choice.iter().map(|&c| c < desert_below).collect();
+    };
+    let table = access_table(&atlas.areas, &prem, &params);
     let mut desert_pop = [0.0f64; 6];
-    for (a, d) in atlas.areas.iter().zip(&deserts) {
-        if *d {
+    for (a, t) in atlas.areas.iter().zip(&table) {
+        if t.choice_desert {
             desert_pop[a.simd.map_or(5, |s| (s.quintile.clamp(1, 5) - 1) as usize)] +=
                 a.population.unwrap_or(0.0);
         }
     }
     println!(
         "\nchoice deserts (fewer than {desert_below} providers within {threshold_min} min at {speed_kmh} km/h x {circuity}): {} areas; population by SIMD quintile 1-5: {}",
-        deserts.iter().filter(|d| **d).count(),
+        table.iter().filter(|t| t.choice_desert).count(),
         desert_pop[..5].iter().map(|p| format!("{p:.0}")).collect::<Vec<_>>().join(", ")
     );
     if let Some(path) = out {
@@ -664,25 +640,24 @@ fn access_command(
             "access_2sfca",
             "access_e2sfca",
         ])?;
-        let mps = speed_kmh / 3.6;
-        for (i, a) in atlas.areas.iter().enumerate() {
-            let (near, dist, time) = match nearest[i] {
-                Some((j, t)) => (
-                    prem[j as usize].code.clone(),
-                    format!("{:.0}", t * mps / circuity),
-                    format!("{t:.0}"),
-                ),
-                None => (String::new(), String::new(), String::new()),
-            };
+        for (a, t) in atlas.areas.iter().zip(&table) {
             w.write_record([
                 a.code.clone(),
-                near,
-                dist,
-                time,
-                choice[i].to_string(),
-                deserts[i].to_string(),
-                two[i].map(|x| format!("{x:.6e}")).unwrap_or_default(),
-                enh[i].map(|x| format!("{x:.6e}")).unwrap_or_default(),
+                t.nearest
+                    .map(|j| prem[j as usize].code.clone())
+                    .unwrap_or_default(),
+                t.distance_m.map(|d| format!("{d:.0}")).unwrap_or_default(),
+                t.travel_time_s
+                    .map(|d| format!("{d:.0}"))
+                    .unwrap_or_default(),
+                t.providers_within.to_string(),
+                t.choice_desert.to_string(),
+                t.access_2sfca
+                    .map(|x| format!("{x:.6e}"))
+                    .unwrap_or_default(),
+                t.access_e2sfca
+                    .map(|x| format!("{x:.6e}"))
+                    .unwrap_or_default(),
             ])?;
         }
         w.flush()?;

@@ -49,6 +49,8 @@ pub struct Prepared {
     /// Polygon layers prepared for vector tiles (`areas` first, then the boundary sets).
     pub tiles: tiles::TileLayers,
     pub tile_cache: tiles::TileCache,
+    /// Access results by `kind|threshold|desert_below`.
+    pub access_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
 }
 
 /// Server settings.
@@ -93,6 +95,7 @@ impl Prepared {
         Prepared {
             tiles,
             tile_cache: tiles::TileCache::new(opts.tile_cache_bytes),
+            access_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             areas_geojson: bytes::Bytes::from(areas_geojson.to_string()),
             premises_geojson: bytes::Bytes::from(premises_geojson.to_string()),
             areas_attributes,
@@ -118,6 +121,7 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/boundaries", get(routes::boundary_sets))
         .route("/boundaries/{name}", get(routes::boundary_set))
         .route("/search", get(routes::search))
+        .route("/access", get(routes::access))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     let mut app = Router::new()

@@ -333,3 +333,129 @@ pub async fn method_not_allowed() -> Response {
     )
         .into_response()
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessQuery {
+    kind: String,
+    #[serde(default)]
+    threshold_min: Option<f64>,
+    #[serde(default)]
+    desert_below: Option<usize>,
+}
+
+/// `GET /api/access?kind=school&threshold_min=15&desert_below=2`: per-area access
+/// to one kind of premises over straight-line travel (distance × 1.3 at 30 km/h),
+/// and choice deserts by SIMD quintile. Premises and population are public, so
+/// nothing here needs disclosure control.
+pub async fn access(State(s): State<AppState>, Q(q): Q<AccessQuery>) -> Result<Response, ApiError> {
+    let threshold_min = q.threshold_min.unwrap_or(15.0);
+    if !(1.0..=180.0).contains(&threshold_min) {
+        return Err(ApiError::BadRequest(
+            "threshold_min must be between 1 and 180".into(),
+        ));
+    }
+    let desert_below = q.desert_below.unwrap_or(2);
+    if !(1..=50).contains(&desert_below) {
+        return Err(ApiError::BadRequest(
+            "desert_below must be between 1 and 50".into(),
+        ));
+    }
+    if !s.atlas.premises.iter().any(|p| p.kind == q.kind) {
+        let mut kinds: Vec<&str> = s.atlas.premises.iter().map(|p| p.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        return Err(ApiError::NotFound(format!(
+            "no premises of kind {:?}; kinds are: {}",
+            q.kind,
+            kinds.join(", ")
+        )));
+    }
+    let key = format!("{}|{threshold_min}|{desert_below}", q.kind);
+    if let Some(b) = s
+        .access_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key).cloned())
+    {
+        return Ok(json_bytes(b));
+    }
+    let state = s.clone();
+    let kind = q.kind.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        access_body(&state, &kind, threshold_min, desert_below)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Ok(mut c) = s.access_cache.lock() {
+        if c.len() < 64 {
+            c.insert(key, body.clone());
+        }
+    }
+    Ok(json_bytes(body))
+}
+
+fn json_bytes(b: bytes::Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        b,
+    )
+        .into_response()
+}
+
+fn access_body(
+    s: &super::Prepared,
+    kind: &str,
+    threshold_min: f64,
+    desert_below: usize,
+) -> bytes::Bytes {
+    use crate::analysis::access::{access_table, AccessParams};
+    let a = &s.atlas;
+    let prem: Vec<&crate::model::Premises> = a.premises.iter().filter(|p| p.kind == kind).collect();
+    let params = AccessParams {
+        threshold_s: threshold_min * 60.0,
+        desert_below,
+        ..AccessParams::default()
+    };
+    let table = access_table(&a.areas, &prem, &params);
+    let mut desert_pop = [0.0f64; 5];
+    let mut deserts = 0usize;
+    let areas: Vec<Value> = a
+        .areas
+        .iter()
+        .zip(&table)
+        .map(|(area, t)| {
+            if t.choice_desert {
+                deserts += 1;
+                if let Some(simd) = area.simd {
+                    desert_pop[(simd.quintile.clamp(1, 5) - 1) as usize] +=
+                        area.population.unwrap_or(0.0);
+                }
+            }
+            let near = t.nearest.map(|j| prem[j as usize]);
+            json!({
+                "area_id": area.code,
+                "nearest": near.map(|p| &p.code),
+                "nearest_name": near.map(|p| &p.name),
+                "distance_m": t.distance_m.map(f64::round),
+                "travel_time_s": t.travel_time_s.map(f64::round),
+                "providers_within": t.providers_within,
+                "choice_desert": t.choice_desert,
+                "access_2sfca": t.access_2sfca,
+                "access_e2sfca": t.access_e2sfca,
+            })
+        })
+        .collect();
+    let v = json!({
+        "kind": kind,
+        "premises": prem.len(),
+        "threshold_min": threshold_min,
+        "method": {"type": "straight_line", "circuity": params.circuity, "speed_kmh": params.speed_kmh},
+        "choice_deserts": {"below": desert_below, "areas": deserts, "population_by_simd_quintile": desert_pop},
+        "areas": areas,
+    });
+    bytes::Bytes::from(v.to_string())
+}

@@ -346,6 +346,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/boundaries",
         "/api/boundaries/{name}",
         "/api/search",
+        "/api/access",
         "/tiles/{layer}/{z}/{x}/{y}",
         "/tiles/{name}",
     ];
@@ -369,6 +370,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         let uri = match uri.as_str() {
             "/api/rollup" => "/api/rollup?to=teams".to_string(),
             "/api/search" => "/api/search?q=DZ".to_string(),
+            "/api/access" => "/api/access?kind=school".to_string(),
             _ => uri,
         };
         let (status, body, _) = get_tile(&uri, false).await;
@@ -685,4 +687,48 @@ async fn oversized_bodies_get_a_json_413() {
     );
     let v: Value = serde_json::from_slice(&bytes).expect("JSON error body");
     assert_eq!(v["error"], "too_large");
+}
+
+#[tokio::test]
+async fn access_per_area_and_bad_access_requests() {
+    let v = get_json("/api/access?kind=health_centre&threshold_min=10").await;
+    let areas = v["areas"].as_array().expect("areas");
+    assert_eq!(areas.len(), fixture().state.atlas.areas.len());
+    for a in areas {
+        let d = a["distance_m"]
+            .as_f64()
+            .expect("every area has a nearest health centre");
+        let t = a["travel_time_s"].as_f64().expect("time");
+        // Straight line x 1.3 at 30 km/h: seconds = metres x 1.3 / 8.333.
+        assert!((t - d * 1.3 / (30.0 / 3.6)).abs() <= 1.0, "{a}");
+        assert_eq!(
+            a["choice_desert"].as_bool(),
+            Some(a["providers_within"].as_u64() < Some(2))
+        );
+    }
+    let deserts = areas.iter().filter(|a| a["choice_desert"] == true).count();
+    assert_eq!(v["choice_deserts"]["areas"].as_u64(), Some(deserts as u64));
+    // The same request again comes from the cache, identical.
+    let again = get_json("/api/access?kind=health_centre&threshold_min=10").await;
+    assert_eq!(v, again);
+    expect_error("GET", "/api/access", StatusCode::BAD_REQUEST).await;
+    expect_error("GET", "/api/access?kind=spaceport", StatusCode::NOT_FOUND).await;
+    expect_error(
+        "GET",
+        "/api/access?kind=school&threshold_min=0",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        "GET",
+        "/api/access?kind=school&threshold_min=abc",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        "GET",
+        "/api/access?kind=school&desert_below=100",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }

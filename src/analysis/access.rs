@@ -657,3 +657,126 @@ pub fn access_table(
         })
         .collect()
 }
+
+/// What lies within reach of one premises (SHAPE's headline figure) and who
+/// its nearest-premises catchment serves.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PremisesReach {
+    /// Index among the premises given.
+    pub premises: u32,
+    /// Cumulative travel-time bands, seconds.
+    pub bands_s: Vec<f64>,
+    /// Residents of areas within each band.
+    pub population: Vec<f64>,
+    /// Need-weighted residents within each band: Σ population × need score / 100.
+    pub need: Vec<f64>,
+    /// Referrals from areas within each band (exact: protect before publishing).
+    pub referrals: Vec<f64>,
+    /// Residents of the areas for which this is the nearest premises.
+    pub catchment_population: f64,
+    /// Share of the catchment's residents in SIMD quintiles 1-5.
+    pub catchment_simd_share: [Option<f64>; 5],
+}
+
+/// Per premises: population, need and referrals within each band, and the
+/// SIMD profile of its nearest-premises catchment (straight-line travel).
+pub fn premises_reach(
+    areas: &[crate::model::Area],
+    need: &super::need::NeedMap,
+    premises: &[&crate::model::Premises],
+    bands_s: &[f64],
+    p: &AccessParams,
+) -> Vec<PremisesReach> {
+    let sites: Vec<[f64; 2]> = premises.iter().map(|x| [x.x_m, x.y_m]).collect();
+    let points: Vec<[f64; 2]> = areas
+        .iter()
+        .map(|a| representative_point(&a.geometry).unwrap_or([f64::NAN, f64::NAN]))
+        .collect();
+    let max_band = bands_s.iter().copied().fold(0.0, f64::max);
+    let costs = CostMatrix::straight_line(&points, &sites, p.circuity, p.speed_kmh, max_band);
+    let pop: Vec<f64> = areas.iter().map(|a| a.population.unwrap_or(0.0)).collect();
+    let needw: Vec<f64> = need
+        .areas
+        .iter()
+        .zip(&pop)
+        .map(|(n, p)| n.need_score.unwrap_or(0.0) / 100.0 * p)
+        .collect();
+    let refs: Vec<f64> = need.areas.iter().map(|n| n.referrals as f64).collect();
+    let bp = within_bands(&costs, &pop, bands_s);
+    let bn = within_bands(&costs, &needw, bands_s);
+    let br = within_bands(&costs, &refs, bands_s);
+    // Catchments: the nearest premises of every area, however far.
+    let grid = NearestSites::new(&sites);
+    let mut catch_pop = vec![0.0f64; sites.len()];
+    let mut catch_q = vec![[0.0f64; 5]; sites.len()];
+    let mut catch_simd = vec![0.0f64; sites.len()];
+    for (i, a) in areas.iter().enumerate() {
+        if let Some((j, _)) = grid.nearest(points[i][0], points[i][1]) {
+            let j = j as usize;
+            catch_pop[j] += pop[i];
+            if let Some(s) = a.simd {
+                catch_q[j][(s.quintile.clamp(1, 5) - 1) as usize] += pop[i];
+                catch_simd[j] += pop[i];
+            }
+        }
+    }
+    (0..sites.len())
+        .map(|j| PremisesReach {
+            premises: j as u32,
+            bands_s: bands_s.to_vec(),
+            population: bp[j].clone(),
+            need: bn[j].clone(),
+            referrals: br[j].clone(),
+            catchment_population: catch_pop[j],
+            catchment_simd_share: std::array::from_fn(|q| {
+                (catch_simd[j] > 0.0).then(|| catch_q[j][q] / catch_simd[j])
+            }),
+        })
+        .collect()
+}
+
+/// An area whose nearest premises of a kind is beyond the threshold.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoverageGap {
+    /// Index of the area.
+    pub area: u32,
+    pub travel_time_s: Option<f64>,
+    pub need_score: Option<f64>,
+    pub population: Option<f64>,
+    /// Exact referrals (protect before publishing).
+    pub referrals: u64,
+}
+
+/// Areas not within `threshold_s` of any premises, ranked by need score
+/// (highest first), then population, then area order.
+pub fn coverage_gaps(
+    table: &[AreaAccess],
+    need: &super::need::NeedMap,
+    threshold_s: f64,
+) -> Vec<CoverageGap> {
+    let mut gaps: Vec<CoverageGap> = table
+        .iter()
+        .zip(&need.areas)
+        .enumerate()
+        .filter(|(_, (t, _))| t.travel_time_s.is_none_or(|s| s > threshold_s))
+        .map(|(i, (t, n))| CoverageGap {
+            area: i as u32,
+            travel_time_s: t.travel_time_s,
+            need_score: n.need_score,
+            population: n.population,
+            referrals: n.referrals,
+        })
+        .collect();
+    gaps.sort_by(|a, b| {
+        b.need_score
+            .unwrap_or(-1.0)
+            .total_cmp(&a.need_score.unwrap_or(-1.0))
+            .then(
+                b.population
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.population.unwrap_or(0.0)),
+            )
+            .then(a.area.cmp(&b.area))
+    });
+    gaps
+}

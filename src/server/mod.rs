@@ -122,6 +122,8 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/boundaries/{name}", get(routes::boundary_set))
         .route("/search", get(routes::search))
         .route("/access", get(routes::access))
+        .route("/gaps", get(routes::gaps))
+        .route("/premises/{id}/reach", get(routes::premises_reach))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     let mut app = Router::new()

@@ -459,3 +459,147 @@ fn access_body(
     });
     bytes::Bytes::from(v.to_string())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReachQuery {
+    #[serde(default)]
+    bands_min: Option<String>,
+}
+
+fn parse_bands(text: Option<&str>) -> Result<Vec<f64>, ApiError> {
+    let text = text.unwrap_or("10,20,30");
+    let mut bands = Vec::new();
+    for part in text.split(',') {
+        let v: f64 = part.trim().parse().map_err(|_| {
+            ApiError::BadRequest(format!("bands_min: {part:?} is not a number of minutes"))
+        })?;
+        if !(0.0..=180.0).contains(&v) {
+            return Err(ApiError::BadRequest(
+                "bands_min values must be between 0 and 180".into(),
+            ));
+        }
+        bands.push(v * 60.0);
+    }
+    if bands.is_empty() || bands.len() > 8 {
+        return Err(ApiError::BadRequest("give 1 to 8 bands".into()));
+    }
+    bands.sort_by(f64::total_cmp);
+    Ok(bands)
+}
+
+/// `GET /api/premises/{id}/reach?bands_min=10,20,30`: residents, need-weighted
+/// residents and (protected) referrals within each travel-time band of one
+/// premises, and the SIMD profile of its nearest-premises catchment among
+/// premises of the same kind.
+pub async fn premises_reach(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<ReachQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let bands = parse_bands(q.bands_min.as_deref())?;
+    let target = s
+        .atlas
+        .premises
+        .iter()
+        .find(|p| p.code == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no premises {id:?}")))?;
+    let kind = target.kind.clone();
+    let state = s.clone();
+    let id2 = id.clone();
+    let v = tokio::task::spawn_blocking(move || {
+        use crate::analysis::access::{premises_reach, AccessParams};
+        let a = &state.atlas;
+        let prem: Vec<&crate::model::Premises> = a.premises.iter().filter(|p| p.kind == kind).collect();
+        let params = AccessParams::default();
+        let all = premises_reach(&a.areas, &state.need, &prem, &bands, &params);
+        let j = prem.iter().position(|p| p.code == id2).unwrap_or(0);
+        let r = &all[j];
+        let bands_json: Vec<Value> = r
+            .bands_s
+            .iter()
+            .enumerate()
+            .map(|(b, t)| {
+                json!({
+                    "minutes": t / 60.0,
+                    "population": r.population[b].round(),
+                    "need_weighted_population": r.need[b].round(),
+                    "referrals": serde_json::to_value(state.policy.count(r.referrals[b], ROLE)).unwrap_or(Value::Null),
+                })
+            })
+            .collect();
+        json!({
+            "premises_id": prem[j].code,
+            "name": prem[j].name,
+            "kind": prem[j].kind,
+            "method": {"type": "straight_line", "circuity": params.circuity, "speed_kmh": params.speed_kmh},
+            "bands": bands_json,
+            "catchment": {"population": r.catchment_population.round(), "simd_quintile_share": r.catchment_simd_share},
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapsQuery {
+    kind: String,
+    #[serde(default)]
+    threshold_min: Option<f64>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// `GET /api/gaps?kind=health_centre&threshold_min=15`: areas beyond the
+/// threshold of every premises of a kind, ranked by need score.
+pub async fn gaps(State(s): State<AppState>, Q(q): Q<GapsQuery>) -> Result<Json<Value>, ApiError> {
+    let threshold_min = q.threshold_min.unwrap_or(15.0);
+    if !(1.0..=180.0).contains(&threshold_min) {
+        return Err(ApiError::BadRequest(
+            "threshold_min must be between 1 and 180".into(),
+        ));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    if !s.atlas.premises.iter().any(|p| p.kind == q.kind) {
+        return Err(ApiError::NotFound(format!(
+            "no premises of kind {:?}",
+            q.kind
+        )));
+    }
+    let state = s.clone();
+    let kind = q.kind.clone();
+    let v = tokio::task::spawn_blocking(move || {
+        use crate::analysis::access::{access_table, coverage_gaps, AccessParams};
+        let a = &state.atlas;
+        let prem: Vec<&crate::model::Premises> = a.premises.iter().filter(|p| p.kind == kind).collect();
+        let params = AccessParams {
+            threshold_s: threshold_min * 60.0,
+            ..AccessParams::default()
+        };
+        let table = access_table(&a.areas, &prem, &params);
+        let gaps = coverage_gaps(&table, &state.need, params.threshold_s);
+        let total_pop: f64 = gaps.iter().filter_map(|g| g.population).sum();
+        let rows: Vec<Value> = gaps
+            .iter()
+            .take(limit)
+            .map(|g| {
+                let area = &a.areas[g.area as usize];
+                json!({
+                    "area_id": area.code,
+                    "name": area.name,
+                    "travel_time_s": g.travel_time_s.map(f64::round),
+                    "need_score": g.need_score.map(|x| (x * 100.0).round() / 100.0),
+                    "population": g.population,
+                    "simd_quintile": area.simd.map(|s| s.quintile),
+                    "referrals": serde_json::to_value(state.policy.count(g.referrals as f64, ROLE)).unwrap_or(Value::Null),
+                })
+            })
+            .collect();
+        json!({"kind": kind, "threshold_min": threshold_min, "areas": gaps.len(), "population": total_pop, "gaps": rows})
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(v))
+}

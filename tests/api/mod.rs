@@ -347,6 +347,8 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/boundaries/{name}",
         "/api/search",
         "/api/access",
+        "/api/gaps",
+        "/api/premises/{id}/reach",
         "/tiles/{layer}/{z}/{x}/{y}",
         "/tiles/{name}",
     ];
@@ -359,6 +361,13 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "the document describes routes the test does not know"
     );
     for p in paths.keys() {
+        let p = &p.replace(
+            "/api/premises/{id}/reach",
+            &format!(
+                "/api/premises/{}/reach",
+                fixture().state.atlas.premises[0].code
+            ),
+        );
         let uri = p
             .replace("{id}", "DZ000001")
             .replace("{name}", "teams")
@@ -371,6 +380,11 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
             "/api/rollup" => "/api/rollup?to=teams".to_string(),
             "/api/search" => "/api/search?q=DZ".to_string(),
             "/api/access" => "/api/access?kind=school".to_string(),
+            "/api/gaps" => "/api/gaps?kind=school".to_string(),
+            "/api/premises/{id}/reach" => format!(
+                "/api/premises/{}/reach",
+                fixture().state.atlas.premises[0].code
+            ),
             _ => uri,
         };
         let (status, body, _) = get_tile(&uri, false).await;
@@ -728,6 +742,64 @@ async fn access_per_area_and_bad_access_requests() {
     expect_error(
         "GET",
         "/api/access?kind=school&desert_below=100",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn premises_reach_and_gaps() {
+    let code = fixture().state.atlas.premises[0].code.clone();
+    let r = get_json(&format!("/api/premises/{code}/reach?bands_min=5,10,20")).await;
+    let bands = r["bands"].as_array().expect("bands");
+    assert_eq!(bands.len(), 3);
+    let pops: Vec<f64> = bands
+        .iter()
+        .map(|b| b["population"].as_f64().expect("pop"))
+        .collect();
+    assert!(
+        pops[0] <= pops[1] && pops[1] <= pops[2],
+        "cumulative bands grow: {pops:?}"
+    );
+    for b in bands {
+        assert_protected_count(&b["referrals"], "reach referrals");
+    }
+    expect_error("GET", "/api/premises/NOPE/reach", StatusCode::NOT_FOUND).await;
+    expect_error(
+        "GET",
+        &format!("/api/premises/{code}/reach?bands_min=ten"),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        "GET",
+        &format!("/api/premises/{code}/reach?bands_min=500"),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+
+    let g = get_json("/api/gaps?kind=social_work_office&threshold_min=5").await;
+    let rows = g["gaps"].as_array().expect("gaps");
+    assert!(
+        !rows.is_empty(),
+        "a 5-minute threshold leaves gaps in the demo region"
+    );
+    let scores: Vec<f64> = rows
+        .iter()
+        .map(|r| r["need_score"].as_f64().unwrap_or(-1.0))
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by need score"
+    );
+    for r in rows {
+        assert!(r["travel_time_s"].as_f64().expect("time") > 300.0);
+        assert_protected_count(&r["referrals"], "gap referrals");
+    }
+    expect_error("GET", "/api/gaps?kind=spaceport", StatusCode::NOT_FOUND).await;
+    expect_error(
+        "GET",
+        "/api/gaps?kind=school&threshold_min=-3",
         StatusCode::BAD_REQUEST,
     )
     .await;

@@ -157,3 +157,63 @@ fn two_step_scores_conserve_supply_when_everyone_reaches_everything() {
         .iter()
         .all(|x| x.is_some_and(|v| v.is_finite() && v >= 0.0)));
 }
+
+#[test]
+fn premises_reach_equals_brute_force_and_catchments_cover_everyone() {
+    use needmap::analysis::access::{premises_reach, AccessParams};
+    use needmap::analysis::need_map;
+    let atlas = demo_atlas();
+    let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+    let prem: Vec<&needmap::model::Premises> = atlas.premises.iter().filter(|p| p.kind == "health_centre").collect();
+    let params = AccessParams::default();
+    let bands = [300.0, 600.0, 1200.0];
+    let reach = premises_reach(&atlas.areas, &need, &prem, &bands, &params);
+    let mps = params.speed_kmh / 3.6;
+    for (j, r) in reach.iter().enumerate() {
+        for (b, &t) in bands.iter().enumerate() {
+            let (mut pop, mut refs) = (0.0, 0.0);
+            for (a, n) in atlas.areas.iter().zip(&need.areas) {
+                let p = representative_point(&a.geometry).expect("point");
+                let d = ((p[0] - prem[j].x_m).powi(2) + (p[1] - prem[j].y_m).powi(2)).sqrt();
+                if d * params.circuity / mps <= t {
+                    pop += a.population.unwrap_or(0.0);
+                    refs += n.referrals as f64;
+                }
+            }
+            assert!((r.population[b] - pop).abs() < 1e-6, "premises {j} band {t}");
+            assert!((r.referrals[b] - refs).abs() < 1e-6);
+        }
+        if let Some(total) = r.catchment_simd_share.iter().flatten().copied().reduce(|x, y| x + y) {
+            assert!((total - 1.0).abs() < 1e-9, "quintile shares sum to 1");
+        }
+    }
+    let covered: f64 = reach.iter().map(|r| r.catchment_population).sum();
+    let all: f64 = atlas.areas.iter().filter_map(|a| a.population).sum();
+    assert!((covered - all).abs() < 1e-6, "catchments cover every resident once: {covered} vs {all}");
+}
+
+#[test]
+fn coverage_gaps_are_exactly_the_areas_beyond_the_threshold() {
+    use needmap::analysis::access::{access_table, coverage_gaps, AccessParams};
+    use needmap::analysis::need_map;
+    let atlas = demo_atlas();
+    let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+    let prem: Vec<&needmap::model::Premises> = atlas.premises.iter().filter(|p| p.kind == "social_work_office").collect();
+    let params = AccessParams {
+        threshold_s: 240.0,
+        ..AccessParams::default()
+    };
+    let table = access_table(&atlas.areas, &prem, &params);
+    let gaps = coverage_gaps(&table, &need, params.threshold_s);
+    let beyond: Vec<u32> = table
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.travel_time_s.expect("nearest exists") > 240.0)
+        .map(|(i, _)| i as u32)
+        .collect();
+    let mut got: Vec<u32> = gaps.iter().map(|g| g.area).collect();
+    got.sort_unstable();
+    assert_eq!(got, beyond);
+    assert!(!gaps.is_empty() && gaps.len() < atlas.areas.len());
+    assert!(gaps.windows(2).all(|w| w[0].need_score.unwrap_or(-1.0) >= w[1].need_score.unwrap_or(-1.0)));
+}

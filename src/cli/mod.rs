@@ -155,6 +155,41 @@ enum Command {
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
     },
+    /// Per premises of a kind: residents, need-weighted residents and referrals within
+    /// travel-time bands, and the SIMD profile of its nearest-premises catchment.
+    Reach {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// Premises kind.
+        #[arg(long)]
+        kind: String,
+        /// Cumulative travel-time bands in minutes.
+        #[arg(long, value_delimiter = ',', default_value = "10,20,30")]
+        bands_min: Vec<f64>,
+        /// CSV output (default: print a table).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Exact referral counts (planner use only).
+        #[arg(long)]
+        exact: bool,
+    },
+    /// Areas beyond a travel-time threshold of every premises of a kind, ranked by need.
+    Gaps {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// Premises kind.
+        #[arg(long)]
+        kind: String,
+        /// Threshold in minutes.
+        #[arg(long, default_value_t = 15.0)]
+        threshold_min: f64,
+        /// CSV output (default: print a table).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Exact referral counts (planner use only).
+        #[arg(long)]
+        exact: bool,
+    },
     /// Floating-catchment accessibility (2SFCA / E2SFCA) from CSV tables of
     /// demand (`id,value`), supply (`id,value`) and costs (`origin,dest,cost_s`).
     Fca {
@@ -495,6 +530,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Reach {
+            ws,
+            kind,
+            bands_min,
+            out,
+            exact,
+        } => {
+            let atlas = load(&ws)?;
+            reach_command(&atlas, &kind, &bands_min, out.as_deref(), role(exact))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gaps {
+            ws,
+            kind,
+            threshold_min,
+            out,
+            exact,
+        } => {
+            let atlas = load(&ws)?;
+            gaps_command(&atlas, &kind, threshold_min, out.as_deref(), role(exact))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Fca {
             demand,
             supply,
@@ -664,6 +721,155 @@ fn access_command(
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+fn premises_of_kind<'a>(
+    atlas: &'a Atlas,
+    kind: &str,
+) -> anyhow::Result<Vec<&'a crate::model::Premises>> {
+    let prem: Vec<&crate::model::Premises> =
+        atlas.premises.iter().filter(|p| p.kind == kind).collect();
+    if prem.is_empty() {
+        let mut kinds: Vec<&str> = atlas.premises.iter().map(|p| p.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        bail!(
+            "no premises of kind {kind:?}; kinds are: {}",
+            kinds.join(", ")
+        );
+    }
+    Ok(prem)
+}
+
+fn emit_table(
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    match out {
+        Some(path) => {
+            let mut w = csv::Writer::from_path(path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            w.write_record(&headers)?;
+            for r in &rows {
+                w.write_record(r)?;
+            }
+            w.flush()?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{}", writers::text_table(&headers, &rows)),
+    }
+    Ok(())
+}
+
+fn reach_command(
+    atlas: &Atlas,
+    kind: &str,
+    bands_min: &[f64],
+    out: Option<&Path>,
+    role: Role,
+) -> anyhow::Result<()> {
+    use crate::analysis::access::{premises_reach, AccessParams};
+    if bands_min.is_empty() || bands_min.iter().any(|b| !(b.is_finite() && *b >= 0.0)) {
+        bail!("--bands-min must be minutes, 0 or more");
+    }
+    let prem = premises_of_kind(atlas, kind)?;
+    let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+    let mut bands: Vec<f64> = bands_min.iter().map(|b| b * 60.0).collect();
+    bands.sort_by(f64::total_cmp);
+    let reach = premises_reach(&atlas.areas, &need, &prem, &bands, &AccessParams::default());
+    let policy = Policy::default();
+    let mut headers = vec!["premises_id".to_string(), "name".to_string()];
+    for b in &bands {
+        let m = b / 60.0;
+        headers.push(format!("population_{m}min"));
+        headers.push(format!("need_weighted_{m}min"));
+        headers.push(format!("referrals_{m}min"));
+    }
+    headers.push("catchment_population".into());
+    headers.extend((1..=5).map(|q| format!("catchment_simd_q{q}_pct")));
+    let rows = reach
+        .iter()
+        .map(|r| {
+            let p = prem[r.premises as usize];
+            let mut row = vec![p.code.clone(), p.name.clone()];
+            for b in 0..bands.len() {
+                row.push(format!("{:.0}", r.population[b]));
+                row.push(format!("{:.0}", r.need[b]));
+                row.push(policy.count(r.referrals[b], role).to_string());
+            }
+            row.push(format!("{:.0}", r.catchment_population));
+            row.extend(
+                r.catchment_simd_share
+                    .iter()
+                    .map(|s| s.map(|x| format!("{:.1}", x * 100.0)).unwrap_or_default()),
+            );
+            row
+        })
+        .collect();
+    emit_table(headers, rows, out)
+}
+
+fn gaps_command(
+    atlas: &Atlas,
+    kind: &str,
+    threshold_min: f64,
+    out: Option<&Path>,
+    role: Role,
+) -> anyhow::Result<()> {
+    use crate::analysis::access::{access_table, coverage_gaps, AccessParams};
+    if !(threshold_min.is_finite() && threshold_min > 0.0) {
+        bail!("--threshold-min must be a positive number of minutes");
+    }
+    let prem = premises_of_kind(atlas, kind)?;
+    let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+    let params = AccessParams {
+        threshold_s: threshold_min * 60.0,
+        ..AccessParams::default()
+    };
+    let table = access_table(&atlas.areas, &prem, &params);
+    let gaps = coverage_gaps(&table, &need, params.threshold_s);
+    let policy = Policy::default();
+    eprintln!(
+        "{} areas ({:.0} residents) are more than {threshold_min} min from every {kind} (straight line x {} at {} km/h)",
+        gaps.len(),
+        gaps.iter().filter_map(|g| g.population).sum::<f64>(),
+        params.circuity,
+        params.speed_kmh
+    );
+    let headers = [
+        "rank",
+        "area_id",
+        "name",
+        "travel_time_min",
+        "need_score",
+        "population",
+        "simd_quintile",
+        "referrals",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows = gaps
+        .iter()
+        .enumerate()
+        .map(|(k, g)| {
+            let a = &atlas.areas[g.area as usize];
+            vec![
+                (k + 1).to_string(),
+                a.code.clone(),
+                a.name.clone().unwrap_or_default(),
+                g.travel_time_s
+                    .map(|t| format!("{:.1}", t / 60.0))
+                    .unwrap_or_default(),
+                g.need_score.map(|x| format!("{x:.2}")).unwrap_or_default(),
+                g.population.map(|x| format!("{x:.0}")).unwrap_or_default(),
+                a.simd.map(|s| s.quintile.to_string()).unwrap_or_default(),
+                policy.count(g.referrals as f64, role).to_string(),
+            ]
+        })
+        .collect();
+    emit_table(headers, rows, out)
 }
 
 /// Parse a decay description (see `needmap fca --help`).

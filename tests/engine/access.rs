@@ -164,7 +164,11 @@ fn premises_reach_equals_brute_force_and_catchments_cover_everyone() {
     use needmap::analysis::need_map;
     let atlas = demo_atlas();
     let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
-    let prem: Vec<&needmap::model::Premises> = atlas.premises.iter().filter(|p| p.kind == "health_centre").collect();
+    let prem: Vec<&needmap::model::Premises> = atlas
+        .premises
+        .iter()
+        .filter(|p| p.kind == "health_centre")
+        .collect();
     let params = AccessParams::default();
     let bands = [300.0, 600.0, 1200.0];
     let reach = premises_reach(&atlas.areas, &need, &prem, &bands, &params);
@@ -180,16 +184,28 @@ fn premises_reach_equals_brute_force_and_catchments_cover_everyone() {
                     refs += n.referrals as f64;
                 }
             }
-            assert!((r.population[b] - pop).abs() < 1e-6, "premises {j} band {t}");
+            assert!(
+                (r.population[b] - pop).abs() < 1e-6,
+                "premises {j} band {t}"
+            );
             assert!((r.referrals[b] - refs).abs() < 1e-6);
         }
-        if let Some(total) = r.catchment_simd_share.iter().flatten().copied().reduce(|x, y| x + y) {
+        if let Some(total) = r
+            .catchment_simd_share
+            .iter()
+            .flatten()
+            .copied()
+            .reduce(|x, y| x + y)
+        {
             assert!((total - 1.0).abs() < 1e-9, "quintile shares sum to 1");
         }
     }
     let covered: f64 = reach.iter().map(|r| r.catchment_population).sum();
     let all: f64 = atlas.areas.iter().filter_map(|a| a.population).sum();
-    assert!((covered - all).abs() < 1e-6, "catchments cover every resident once: {covered} vs {all}");
+    assert!(
+        (covered - all).abs() < 1e-6,
+        "catchments cover every resident once: {covered} vs {all}"
+    );
 }
 
 #[test]
@@ -198,7 +214,11 @@ fn coverage_gaps_are_exactly_the_areas_beyond_the_threshold() {
     use needmap::analysis::need_map;
     let atlas = demo_atlas();
     let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
-    let prem: Vec<&needmap::model::Premises> = atlas.premises.iter().filter(|p| p.kind == "social_work_office").collect();
+    let prem: Vec<&needmap::model::Premises> = atlas
+        .premises
+        .iter()
+        .filter(|p| p.kind == "social_work_office")
+        .collect();
     let params = AccessParams {
         threshold_s: 240.0,
         ..AccessParams::default()
@@ -215,5 +235,103 @@ fn coverage_gaps_are_exactly_the_areas_beyond_the_threshold() {
     got.sort_unstable();
     assert_eq!(got, beyond);
     assert!(!gaps.is_empty() && gaps.len() < atlas.areas.len());
-    assert!(gaps.windows(2).all(|w| w[0].need_score.unwrap_or(-1.0) >= w[1].need_score.unwrap_or(-1.0)));
+    assert!(gaps
+        .windows(2)
+        .all(|w| w[0].need_score.unwrap_or(-1.0) >= w[1].need_score.unwrap_or(-1.0)));
+}
+
+#[test]
+fn access_reach_and_gaps_commands_run_and_protect_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = env!("CARGO_BIN_EXE_needmap");
+    let ok = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let d = dir.path().to_str().expect("utf-8 path");
+    ok(&[
+        "demo",
+        "--out",
+        d,
+        "--areas",
+        "200",
+        "--referrals",
+        "4000",
+        "--seed",
+        "3",
+    ]);
+    let cfg = format!("{d}/needmap.toml");
+    let access = ok(&[
+        "access",
+        "--config",
+        &cfg,
+        "--kind",
+        "school",
+        "--bands-m",
+        "500,1000",
+    ]);
+    assert!(
+        access.contains("pop_within_500m") && access.contains("total"),
+        "{access}"
+    );
+    let gaps_csv = format!("{d}/gaps.csv");
+    ok(&[
+        "gaps",
+        "--config",
+        &cfg,
+        "--kind",
+        "social_work_office",
+        "--threshold-min",
+        "3",
+        "-o",
+        &gaps_csv,
+    ]);
+    let reach_csv = format!("{d}/reach.csv");
+    ok(&[
+        "reach",
+        "--config",
+        &cfg,
+        "--kind",
+        "health_centre",
+        "-o",
+        &reach_csv,
+    ]);
+    for path in [&gaps_csv, &reach_csv] {
+        let mut rdr = csv::Reader::from_path(path).expect("csv");
+        let headers = rdr.headers().expect("headers").clone();
+        let ref_cols: Vec<usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.starts_with("referrals"))
+            .map(|(i, _)| i)
+            .collect();
+        assert!(!ref_cols.is_empty());
+        let mut rows = 0;
+        for rec in rdr.records() {
+            let rec = rec.expect("row");
+            rows += 1;
+            for &c in &ref_cols {
+                let v = &rec[c];
+                assert!(
+                    v == "<10" || v.parse::<u64>().is_ok_and(|n| n >= 10 && n % 5 == 0),
+                    "{path}: unprotected {v}"
+                );
+            }
+        }
+        assert!(rows > 0, "{path} has rows");
+    }
+    let bad = std::process::Command::new(bin)
+        .args(["gaps", "--config", &cfg, "--kind", "spaceport"])
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no premises of kind \"spaceport\""));
 }

@@ -125,6 +125,71 @@ try {
   check('the panel shows the area population from the API', panel.text.includes(pop), `(${pop} not in panel)`);
   check('the panel shows the referral count from the API', panel.text.includes(String(detail.referrals).replace(/\B(?=(\d{3})+(?!\d))/g, ',')), String(detail.referrals));
 
+  // Access: colour by travel time to the default kind, read the legend, state and panel
+  // against /api/access, then change kind and threshold.
+  const meta = await (await fetch(`${base}/api/meta`)).json();
+  const kinds = meta.premises_kinds ?? [];
+  if (kinds.length) {
+    const kind = kinds.includes('social_work_office') ? 'social_work_office' : kinds[0];
+    const waitAccess = (v, key) =>
+      page.waitForFunction(
+        ([v, key]) => {
+          const l = document.querySelector('#legend');
+          return l.dataset.state === 'error' || (l.dataset.variable === v && l.dataset.access === key && l.dataset.state === 'loaded');
+        },
+        [v, key],
+        { timeout: 30_000 },
+      );
+    await page.evaluate(() => window.__needmap.setVariable('access_travel_time'));
+    await waitAccess('access_travel_time', `${kind}|15`);
+    const acc = await (await fetch(`${base}/api/access?kind=${kind}&threshold_min=15`)).json();
+    const legend = await page.evaluate(() => {
+      const l = document.querySelector('#legend');
+      const counts = Array.from(l.querySelectorAll('.legend-count')).map((c) => Number(c.textContent.replace(/,/g, '')));
+      return { state: l.dataset.state, text: l.innerText, total: counts.reduce((a, b) => a + b, 0) };
+    });
+    check('access legend loads for the default kind', legend.state === 'loaded', legend.text.slice(0, 200));
+    check('access legend counts every area', legend.total === acc.areas.length, `${legend.total} vs ${acc.areas.length}`);
+    check('access legend is in minutes and states the method', /min/.test(legend.text) && legend.text.includes('straight line'), legend.text.slice(0, 300));
+    const state = await page.evaluate(() => {
+      const map = window.__needmap.map;
+      return {
+        paint: JSON.stringify(map.getPaintProperty('areas-fill', 'fill-color')),
+        s0: map.getFeatureState({ source: 'areas', sourceLayer: 'areas', id: 0 }),
+        drawn: map.queryRenderedFeatures({ layers: ['areas-fill'] }).length,
+      };
+    });
+    check('areas are coloured through feature-state', state.paint.includes('feature-state'), state.paint.slice(0, 120));
+    const t0 = acc.areas[0].travel_time_s;
+    check(
+      'feature 0 holds its travel time in minutes',
+      t0 === null ? state.s0.access_minutes === null : Math.abs(state.s0.access_minutes - t0 / 60) < 1e-9,
+      JSON.stringify(state.s0),
+    );
+    const block = await page.evaluate(() => document.querySelector('#area-panel .area-access')?.innerText ?? null);
+    const mine = acc.areas.find((a) => a.area_id === panel.id);
+    check('the area panel shows access to the kind', block !== null && (!mine?.nearest_name || block.includes(mine.nearest_name)), String(block));
+
+    const other = kinds.find((k) => k !== kind) ?? kind;
+    await page.evaluate(() => window.__needmap.setVariable('access_providers'));
+    await page.evaluate((k) => window.__needmap.setAccess(k, 30), other);
+    await waitAccess('access_providers', `${other}|30`);
+    const after = await page.evaluate(() => ({
+      text: document.querySelector('#legend').innerText,
+      kind: document.querySelector('#access-kind').value,
+      t: document.querySelector('#access-threshold').value,
+    }));
+    check('setAccess changes kind and threshold', after.kind === other && after.t === '30', JSON.stringify(after).slice(0, 200));
+    check('the providers legend names choice deserts', after.text.includes('choice desert'), after.text.slice(0, 200));
+    await page.evaluate(() => window.__needmap.setVariable('access_e2sfca'));
+    await waitAccess('access_e2sfca', `${other}|30`);
+    await page.evaluate(() => new Promise((r) => { const m = window.__needmap.map; m.once('idle', r); m.triggerRepaint(); }));
+    await page.screenshot({ path: shot.replace(/\.png$/, '-access.png') });
+    await page.evaluate(() => window.__needmap.setVariable('need_score'));
+    const gone = await page.evaluate(() => document.querySelector('#area-panel .area-access') === null && document.querySelector('#legend').dataset.variable === 'need_score');
+    check('back to need score: no access block, need legend', gone);
+  }
+
   check('no request leaves loopback', requests.every((u) => u.startsWith(base) || u.startsWith('data:') || u.startsWith('blob:')), requests.filter((u) => !u.startsWith(base)).join(' '));
   mkdirSync(dirname(shot), { recursive: true });
   await page.screenshot({ path: shot });

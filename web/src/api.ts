@@ -111,6 +111,52 @@ export interface SearchResponse {
   results: SearchResult[];
 }
 
+/** `method` of GET /api/access: how travel times were estimated. */
+export interface AccessMethod {
+  /** "straight_line": distance × circuity / speed. */
+  type: string;
+  circuity?: number;
+  speed_kmh?: number;
+}
+
+/** `choice_deserts` of GET /api/access: areas with fewer than `below` providers within the threshold. */
+export interface ChoiceDeserts {
+  below: number;
+  areas: number;
+  /** Residents of choice-desert areas in SIMD quintiles 1 (most deprived) .. 5. */
+  population_by_simd_quintile: (number | null)[];
+}
+
+/** One area in GET /api/access (same order as /api/areas?geometry=false). */
+export interface AccessArea {
+  area_id: string;
+  /** Code of the nearest premises of the kind, by travel time. */
+  nearest: string | null;
+  nearest_name: string | null;
+  /** Straight-line distance to the nearest premises, metres. */
+  distance_m: number | null;
+  /** Estimated travel time to the nearest premises, seconds. */
+  travel_time_s: number | null;
+  /** Distinct providers (operators) with premises within the threshold. */
+  providers_within: number | null;
+  choice_desert: boolean | null;
+  /** 2SFCA: capacity per resident within the threshold. */
+  access_2sfca: number | null;
+  /** E2SFCA: capacity per resident, weighted by travel time (10 / 20 / 30 min steps). */
+  access_e2sfca: number | null;
+}
+
+/** GET /api/access?kind=&threshold_min=&desert_below= */
+export interface AccessResponse {
+  kind: string;
+  /** Number of premises of the kind. */
+  premises: number;
+  threshold_min: number;
+  method: AccessMethod;
+  choice_deserts: ChoiceDeserts;
+  areas: AccessArea[];
+}
+
 /** The JSON body of every non-2xx response. */
 export interface ApiErrorBody {
   error: string;
@@ -212,6 +258,21 @@ export const getPremises = (signal?: AbortSignal): Promise<PremisesCollection> =
 
 export const searchAreas = (q: string, signal?: AbortSignal): Promise<SearchResponse> =>
   fetchJson<SearchResponse>(`/api/search?q=${encodeURIComponent(q)}`, signal);
+
+/** The URL of GET /api/access for a premises kind and a threshold in minutes. */
+export function accessUrl(kind: string, thresholdMin: number): string {
+  return `/api/access?kind=${encodeURIComponent(kind)}&threshold_min=${encodeURIComponent(String(thresholdMin))}`;
+}
+
+/** Per-area access to one kind of premises. */
+export async function getAccess(kind: string, thresholdMin: number, signal?: AbortSignal): Promise<AccessResponse> {
+  const url = accessUrl(kind, thresholdMin);
+  const body = await fetchJson<AccessResponse>(url, signal);
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.areas)) {
+    throw new ApiError(200, 'bad_response', 'The access table is not in the expected form {"areas": [...]}', url);
+  }
+  return body;
+}
 
 /**
  * The tile URL template of a vector-tile layer (`areas` or a boundary set name), absolute

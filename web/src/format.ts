@@ -149,3 +149,68 @@ export function describeTileError(e: unknown): string {
   }
   return e === undefined || e === null ? 'unknown error' : String(e);
 }
+
+// ---------------------------------------------------------------- access
+
+/**
+ * A whole number of minutes for legend breaks: "45 min", "1 h", "1 h 30 min", "2 h".
+ * Fractions are rounded to the nearest minute.
+ */
+export function formatMinutes(min: number | null | undefined): string {
+  if (min === null || min === undefined || !Number.isFinite(min)) return NO_VALUE;
+  const m = Math.max(0, Math.round(min));
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  return rest === 0 ? `${h} h` : `${h} h ${rest} min`;
+}
+
+/**
+ * A travel time given in seconds, to the minute: "under 1 min", "14 min", "1 h 5 min".
+ * Missing values become a dash.
+ */
+export function formatTravelTime(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return NO_VALUE;
+  if (seconds < 30) return 'under 1 min';
+  return formatMinutes(seconds / 60);
+}
+
+/**
+ * The legend label of a class of minutes [lo, hi): "under 5 min" (lo null), "5–10 min",
+ * "45 min – 1 h", "30 min or more" (hi null).
+ */
+export function minuteClassLabel(lo: number | null, hi: number | null): string {
+  if (lo === null && hi === null) return 'any time';
+  if (lo === null) return `under ${formatMinutes(hi)}`;
+  if (hi === null) return `${formatMinutes(lo)} or more`;
+  if (lo < 60 && hi < 60) return `${Math.round(lo)}–${formatMinutes(hi)}`;
+  return `${formatMinutes(lo)} – ${formatMinutes(hi)}`;
+}
+
+/** A distance in metres: "850 m" (to 10 m) below 1 km, else km with one decimal ("5.2 km"). */
+export function formatDistance(m: number | null | undefined): string {
+  if (m === null || m === undefined || !Number.isFinite(m)) return NO_VALUE;
+  if (m < 995) return `${formatNumber(Math.round(m / 10) * 10)} m`;
+  const km = m / 1000;
+  const digits = km >= 100 ? 0 : 1;
+  return `${km.toLocaleString(LOCALE, { minimumFractionDigits: digits, maximumFractionDigits: digits })} km`;
+}
+
+/** An accessibility score (capacity per 1,000 residents): three significant digits, whole numbers from 100. */
+export function formatAccessScore(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return NO_VALUE;
+  if (v === 0) return '0';
+  if (Math.abs(v) >= 100) return formatNumber(v, 0);
+  return v.toLocaleString(LOCALE, { maximumSignificantDigits: 3 });
+}
+
+/**
+ * A premises kind inside a sentence: "social_work_office" -> "social work office",
+ * "gp_practice" -> "GP practice" (acronyms keep their capitals).
+ */
+export function kindPhrase(kind: string | null | undefined): string {
+  const h = humanize(kind);
+  if (h === NO_VALUE) return h;
+  // Lower-case the first letter unless the first word is an acronym ("GP", "NHS").
+  return /^[A-Z][a-z]/.test(h) || /^[A-Z](\s|$)/.test(h) ? h.charAt(0).toLowerCase() + h.slice(1) : h;
+}

@@ -5,8 +5,12 @@ import type { ExpressionSpecification, FilterSpecification } from 'maplibre-gl';
 import type { AreaProperties } from './api';
 import { decileLabel, formatBreak } from './format';
 
-/** The area properties that can drive the choropleth. */
-export type Variable = 'need_score' | 'simd_decile' | 'rate_per_1000';
+/** The area properties (in the tiles and /api/areas) that can drive the choropleth. */
+export type AreaVariable = 'need_score' | 'simd_decile' | 'rate_per_1000';
+/** Access to a kind of premises (GET /api/access), drawn through feature-state. */
+export type AccessVariable = 'access_travel_time' | 'access_providers' | 'access_e2sfca';
+/** Every choropleth variable of the layer switcher. */
+export type Variable = AreaVariable | AccessVariable;
 
 export interface VariableDef {
   id: Variable;
@@ -16,8 +20,13 @@ export interface VariableDef {
   title: string;
   /** A short note under the legend heading. */
   note: string;
-  /** 'quantile': breaks from the data; 'decile': fixed classes 1..10. */
-  mode: 'quantile' | 'decile';
+  /**
+   * 'quantile': breaks from the data; 'decile': fixed classes 1..10; 'minutes': nice
+   * minute breaks (src/access.ts); 'count': fixed provider-count classes (src/access.ts).
+   */
+  mode: 'quantile' | 'decile' | 'minutes' | 'count';
+  /** 'area': an area property; 'access': from /api/access for the chosen premises kind. */
+  group: 'area' | 'access';
   classes: number;
   /** Colours from the first (lowest value) class to the last. */
   anchors: string[];
@@ -36,6 +45,7 @@ export const VARIABLES: readonly VariableDef[] = [
     title: 'Need score (0–100)',
     note: 'Quintiles of areas; darker = higher need',
     mode: 'quantile',
+    group: 'area',
     classes: 5,
     // ColorBrewer YlOrRd, 5 classes.
     anchors: ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'],
@@ -46,6 +56,7 @@ export const VARIABLES: readonly VariableDef[] = [
     title: 'SIMD decile',
     note: 'Decile 1 = most deprived (darkest)',
     mode: 'decile',
+    group: 'area',
     classes: 10,
     // ColorBrewer YlGnBu, 9 classes, reversed (dark first) and spread over 10 deciles.
     anchors: ['#081d58', '#253494', '#225ea8', '#1d91c0', '#41b6c4', '#7fcdbb', '#c7e9b4', '#edf8b1', '#ffffd9'],
@@ -56,11 +67,51 @@ export const VARIABLES: readonly VariableDef[] = [
     title: 'Referrals per 1,000 people',
     note: 'Quintiles of areas; darker = higher rate',
     mode: 'quantile',
+    group: 'area',
     classes: 5,
     // ColorBrewer BuPu, 5 classes.
     anchors: ['#edf8fb', '#b3cde3', '#8c96c6', '#8856a7', '#810f7c'],
   },
+  // Access variables: titles and notes are completed with the premises kind and
+  // threshold in src/access.ts (buildAccessLegend).
+  {
+    id: 'access_travel_time',
+    label: 'Travel time to nearest',
+    title: 'Travel time to nearest',
+    note: 'Minutes; darker = further (lower is better)',
+    mode: 'minutes',
+    group: 'access',
+    classes: 6,
+    // ColorBrewer PuBu, 7 classes: light = quick, dark = far.
+    anchors: ['#f1eef6', '#d0d1e6', '#a6bddb', '#74a9cf', '#3690c0', '#0570b0', '#034e7b'],
+  },
+  {
+    id: 'access_providers',
+    label: 'Providers within reach',
+    title: 'Providers within reach',
+    note: 'Distinct providers within the threshold; orange = choice desert',
+    mode: 'count',
+    group: 'access',
+    classes: 5,
+    // ColorBrewer PuOr (colour-blind safe): the purple side for 2+ providers, from light
+    // to dark; the orange side (ACCESS_DESERT_ANCHORS in src/access.ts) for choice deserts.
+    anchors: ['#d8daeb', '#998ec3', '#542788'],
+  },
+  {
+    id: 'access_e2sfca',
+    label: 'Accessibility (E2SFCA)',
+    title: 'Accessibility (E2SFCA)',
+    note: 'Quintiles of areas; capacity per 1,000 residents, weighted by travel time; darker = poorer access',
+    mode: 'quantile',
+    group: 'access',
+    classes: 5,
+    // ColorBrewer RdPu, 5 classes, reversed: the poorest access darkest.
+    anchors: ['#7a0177', '#c51b8a', '#f768a1', '#fbb4b9', '#feebe2'],
+  },
 ];
+
+export const AREA_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'area');
+export const ACCESS_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'access');
 
 export const DEFAULT_VARIABLE: Variable = 'need_score';
 
@@ -72,6 +123,10 @@ export function variableDef(id: Variable): VariableDef {
 
 export function isVariable(s: string): s is Variable {
   return VARIABLES.some((v) => v.id === s);
+}
+
+export function isAccessVariable(v: Variable): v is AccessVariable {
+  return variableDef(v).group === 'access';
 }
 
 // ---------------------------------------------------------------- colours
@@ -164,6 +219,8 @@ export interface LegendEntry {
   label: string;
   /** Number of areas in this class. */
   count: number;
+  /** A class of choice deserts (provider counts below the desert threshold). */
+  desert?: boolean;
 }
 
 export interface Legend {
@@ -174,16 +231,50 @@ export interface Legend {
   breaks: number[];
   entries: LegendEntry[];
   noData: LegendEntry;
+  /** Lines shown under the legend list (access: method and choice-desert summary). */
+  footnotes?: string[];
 }
 
 /** The numeric value of `variable` in an area's properties, or null. */
-export function valueOf(props: Partial<AreaProperties> | null | undefined, variable: Variable): number | null {
+export function valueOf(props: Partial<AreaProperties> | null | undefined, variable: AreaVariable): number | null {
   const v = props?.[variable];
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/**
+ * Quantile classes of `values` (finite numbers) coloured along `anchors`: inner breaks and
+ * one entry per class, labelled "min – max" of the class with `format`.
+ */
+export function quantileClasses(
+  values: readonly number[],
+  classes: number,
+  anchors: readonly string[],
+  format: (v: number) => string = formatBreak,
+): { breaks: number[]; entries: LegendEntry[] } {
+  if (values.length === 0) return { breaks: [], entries: [] };
+  const breaks = quantileBreaks(values, classes);
+  const n = breaks.length + 1;
+  // Keep the full ramp's contrast when classes merge: take evenly spaced anchors.
+  const colours = n === anchors.length ? [...anchors] : rampColours(anchors, n);
+  const counts = new Array<number>(n).fill(0);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    counts[classify(v, breaks) ?? 0]++;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const bounds = [min, ...breaks, max];
+  const entries = colours.map((colour, i) => ({
+    colour,
+    label: n === 1 ? format(min) : `${format(bounds[i])} – ${format(bounds[i + 1])}`,
+    count: counts[i],
+  }));
+  return { breaks, entries };
+}
+
 /** Build the legend (classes, colours, labels, counts) for a variable from the areas' properties. */
-export function buildLegend(variable: Variable, areas: readonly Partial<AreaProperties>[]): Legend {
+export function buildLegend(variable: AreaVariable, areas: readonly Partial<AreaProperties>[]): Legend {
   const def = variableDef(variable);
   const values: number[] = [];
   let missing = 0;
@@ -206,27 +297,7 @@ export function buildLegend(variable: Variable, areas: readonly Partial<AreaProp
     return { variable, title: def.title, note: def.note, breaks, entries, noData };
   }
 
-  if (values.length === 0) {
-    return { variable, title: def.title, note: def.note, breaks: [], entries: [], noData };
-  }
-  const breaks = quantileBreaks(values, def.classes);
-  const n = breaks.length + 1;
-  // Keep the full ramp's contrast when classes merge: take evenly spaced anchors.
-  const colours = n === def.anchors.length ? [...def.anchors] : rampColours(def.anchors, n);
-  const counts = new Array<number>(n).fill(0);
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    counts[classify(v, breaks) ?? 0]++;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const bounds = [min, ...breaks, max];
-  const entries = colours.map((colour, i) => ({
-    colour,
-    label: n === 1 ? formatBreak(min) : `${formatBreak(bounds[i])} – ${formatBreak(bounds[i + 1])}`,
-    count: counts[i],
-  }));
+  const { breaks, entries } = quantileClasses(values, def.classes, def.anchors);
   return { variable, title: def.title, note: def.note, breaks, entries, noData };
 }
 
@@ -235,9 +306,14 @@ export function buildLegend(variable: Variable, areas: readonly Partial<AreaProp
  * breaks for numeric values. Anything that is not a number — a property absent from the
  * tile feature (suppressed or unknown), null, or a suppressed string such as "<10" — gets
  * the no-data colour, matching how `buildLegend` counts the attributes.
+ * `input` is the value classified: the tile property named like the variable by default,
+ * or e.g. `['feature-state', key]` for the access variables.
  */
-export function fillColourExpression(legend: Legend): ExpressionSpecification | string {
-  const get: ExpressionSpecification = ['get', legend.variable];
+export function fillColourExpression(
+  legend: Legend,
+  input: ExpressionSpecification = ['get', legend.variable],
+): ExpressionSpecification | string {
+  const get = input;
   if (legend.entries.length === 0) return NO_DATA_COLOUR;
   let classed: ExpressionSpecification | string;
   if (legend.breaks.length === 0) {
@@ -251,7 +327,7 @@ export function fillColourExpression(legend: Legend): ExpressionSpecification | 
 }
 
 /** Filter selecting the areas with no numeric value for a variable (drawn hatched). */
-export function noDataFilter(variable: Variable): FilterSpecification {
+export function noDataFilter(variable: AreaVariable): FilterSpecification {
   return ['!=', ['typeof', ['get', variable]], 'number'];
 }
 
@@ -271,11 +347,18 @@ export function renderLegend(container: HTMLElement, legend: Legend): void {
   for (const e of rows) list.append(legendRow(e, false));
   list.append(legendRow(legend.noData, true));
   container.append(h, note, list);
+  for (const line of legend.footnotes ?? []) {
+    const p = document.createElement('p');
+    p.className = 'legend-footnote';
+    p.textContent = line;
+    container.append(p);
+  }
   container.dataset.variable = legend.variable;
 }
 
 function legendRow(e: LegendEntry, hatched: boolean): HTMLLIElement {
   const li = document.createElement('li');
+  if (e.desert) li.className = 'legend-desert';
   const sw = document.createElement('span');
   sw.className = hatched ? 'swatch swatch-nodata' : 'swatch';
   if (!hatched) sw.style.backgroundColor = e.colour;

@@ -20,6 +20,7 @@ import type { FeatureCollection, Point } from 'geojson';
 
 import {
   describeError,
+  getAccess,
   getArea,
   getAreaAttributes,
   getEquity,
@@ -27,6 +28,8 @@ import {
   getPremises,
   searchAreas,
   tileUrl,
+  type AccessArea,
+  type AccessResponse,
   type AreaDetail,
   type AreaProperties,
   type Bbox,
@@ -35,17 +38,48 @@ import {
   type PremisesProperties,
   type SearchResult,
 } from './api';
-import { describeTileError, formatCount, formatRate, formatScore, humanize, isValidBbox } from './format';
+import {
+  describeTileError,
+  formatAccessScore,
+  formatCount,
+  formatNumber,
+  formatRate,
+  formatScore,
+  formatTravelTime,
+  humanize,
+  isValidBbox,
+  kindPhrase,
+} from './format';
 import {
   DEFAULT_VARIABLE,
   NO_DATA_HATCH,
   buildLegend,
   fillColourExpression,
+  isAccessVariable,
   noDataFilter,
   renderLegend,
+  variableDef,
+  type AccessVariable,
+  type Legend,
   type Variable,
 } from './legend';
 import {
+  DEFAULT_THRESHOLD,
+  NO_DATA_HATCH_OPACITY,
+  THRESHOLDS,
+  accessContext,
+  accessFeatureState,
+  accessFillExpression,
+  accessKey,
+  accessNoDataOpacity,
+  accessTitle,
+  alignAccess,
+  buildAccessLegend,
+  defaultAccessKind,
+  methodNote,
+} from './access';
+import {
+  accessBlock,
   byId,
   clearAreaPanel,
   el,
@@ -61,7 +95,12 @@ import {
   renderLayerSwitcher,
   renderPremisesToggles,
   renderSearchResults,
+  renderAccessControls,
+  setAccessHint,
+  setAccessRadiosEnabled,
+  setAreaAccessBlock,
   showStatus,
+  syncAccessControls,
 } from './panels';
 import {
   AREAS_TILE_LAYER,
@@ -86,6 +125,7 @@ import {
   hatchPattern,
   highlightLayers,
   kindColours,
+  premisesEmphasis,
   premisesFilter,
   premisesLayer,
   selectedFilter,
@@ -108,6 +148,11 @@ export interface NeedmapHandle {
   selectArea: (areaId: string) => Promise<AreaDetail | null>;
   /** Switch the choropleth variable. */
   setVariable: (v: Variable) => void;
+  /**
+   * Choose the premises kind and threshold (minutes) of the access variables. When an
+   * access variable is shown, resolves once the map is recoloured (or the error shown).
+   */
+  setAccess: (kind: string, thresholdMin: number) => Promise<void>;
 }
 
 declare global {
@@ -122,6 +167,7 @@ const handle: NeedmapHandle = {
   error: null,
   selectArea: (areaId) => selectArea(areaId),
   setVariable: (v) => applyVariable(v),
+  setAccess: (kind, thresholdMin) => setAccess(kind, thresholdMin),
 };
 window.__needmap = handle;
 
@@ -144,6 +190,23 @@ let kindColour: Record<string, string> = {};
 let hoveredId: string | number | null = null;
 let popup: Popup | null = null;
 let boundaryNames: readonly string[] = [];
+
+// Access variables: the chosen premises kind and threshold, the tables fetched (per
+// kind|threshold, kept for the page's life) and the one whose values are in the areas'
+// feature-state.
+let accessKind: string | null = null;
+let accessThreshold = DEFAULT_THRESHOLD;
+const accessCache = new Map<string, Promise<AccessResponse>>();
+interface ShownAccess {
+  key: string;
+  data: AccessResponse;
+  /** In feature-id order (index i = tile feature id i). */
+  rows: (AccessArea | null)[];
+  byArea: Map<string, AccessArea | null>;
+}
+let accessShown: ShownAccess | null = null;
+/** Bumped on every variable or access change: a slower, older access load is dropped. */
+let accessSeq = 0;
 
 let resolveLayers: () => void = () => {};
 /** Resolves once the map has loaded and the area layers exist. */
@@ -199,13 +262,173 @@ function hashArea(): string | null {
 
 function applyVariable(v: Variable): void {
   variable = v;
+  accessSeq++;
   const checked = document.querySelector<HTMLInputElement>(`#layer-switcher input[value="${v}"]`);
   if (checked && !checked.checked) checked.checked = true;
+  setAccessHint(!isAccessVariable(v));
+  applyPremisesEmphasis();
+  // The hover box describes the previous variable until the pointer moves again.
+  showHoverInfo(null);
   if (!map || areaProps.length === 0 || !map.getLayer(LYR_AREAS_FILL)) return;
+  map.getCanvas().setAttribute('aria-label', `Map of ${meta?.region ?? 'the region'}: small areas coloured by ${variableDef(v).label.toLowerCase()}`);
+  if (isAccessVariable(v)) {
+    void applyAccess();
+    return;
+  }
   const legend = buildLegend(v, areaProps);
   renderLegend(legendEl, legend);
+  legendEl.dataset.state = 'loaded';
+  delete legendEl.dataset.access;
   map.setPaintProperty(LYR_AREAS_FILL, 'fill-color', fillColourExpression(legend));
   map.setFilter(LYR_AREAS_NODATA, noDataFilter(v));
+  map.setPaintProperty(LYR_AREAS_NODATA, 'fill-opacity', NO_DATA_HATCH_OPACITY);
+  updateAreaAccess();
+}
+
+// ---------------------------------------------------------------- access
+
+function currentAccessKey(): string | null {
+  return accessKind ? accessKey(accessKind, accessThreshold) : null;
+}
+
+/** The access table for a kind and threshold, fetched once per page (failures are retried). */
+function fetchAccess(kind: string, thresholdMin: number): Promise<AccessResponse> {
+  const key = accessKey(kind, thresholdMin);
+  let p = accessCache.get(key);
+  if (!p) {
+    const fresh = getAccess(kind, thresholdMin);
+    accessCache.set(key, fresh);
+    fresh.catch(() => {
+      if (accessCache.get(key) === fresh) accessCache.delete(key);
+    });
+    p = fresh;
+  }
+  return p;
+}
+
+/** Put an access table's values into the areas' feature-state (feature id = area index). */
+function setAccessState(m: MlMap, key: string, data: AccessResponse): void {
+  const rows = alignAccess(areaProps, data.areas);
+  rows.forEach((r, id) => m.setFeatureState({ source: SRC_AREAS, sourceLayer: AREAS_TILE_LAYER, id }, accessFeatureState(r)));
+  const byArea = new Map<string, AccessArea | null>();
+  areaProps.forEach((a, i) => {
+    if (a && typeof a.area_id === 'string') byArea.set(a.area_id, rows[i]);
+  });
+  accessShown = { key, data, rows, byArea };
+}
+
+/** Legend heading with a message (loading or error) while an access table is not shown. */
+function accessMessage(v: AccessVariable, kind: string, text: string, state: 'loading' | 'error'): void {
+  const title = accessTitle(v, { kind, thresholdMin: accessThreshold }).title;
+  const p = el('p', { class: state === 'error' ? 'status-error' : 'muted', text });
+  legendEl.replaceChildren(el('h2', { text: title }), p);
+  delete legendEl.dataset.variable;
+  delete legendEl.dataset.access;
+  legendEl.dataset.state = state;
+}
+
+/**
+ * Colour the areas by the current access variable for the chosen kind and threshold:
+ * fetch (or reuse) the table, set the feature-state, legend and paint. Areas are drawn in
+ * the neutral loading colour while the table loads or when it fails.
+ */
+async function applyAccess(): Promise<void> {
+  const m = map;
+  const v = variable;
+  if (!m || !isAccessVariable(v) || areaProps.length === 0 || !m.getLayer(LYR_AREAS_FILL)) return;
+  const seq = ++accessSeq;
+  const kind = accessKind;
+  const key = currentAccessKey();
+  if (!kind || !key) {
+    legendEl.replaceChildren(el('h2', { text: variableDef(v).title }), el('p', { class: 'muted', text: 'No premises in this workspace.' }));
+    delete legendEl.dataset.variable;
+    delete legendEl.dataset.access;
+    legendEl.dataset.state = 'error';
+    m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', LOADING_FILL);
+    m.setFilter(LYR_AREAS_NODATA, NOTHING);
+    return;
+  }
+  if (accessShown?.key !== key) {
+    accessMessage(v, kind, 'Loading access…', 'loading');
+    m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', LOADING_FILL);
+    m.setFilter(LYR_AREAS_NODATA, NOTHING);
+    setAreaAccessBlock(panel, null);
+    let data: AccessResponse;
+    try {
+      data = await fetchAccess(kind, accessThreshold);
+    } catch (e) {
+      if (seq !== accessSeq) return;
+      const msg = `Could not load access to ${kindPhrase(kind)}: ${describeError(e)}`;
+      accessMessage(v, kind, msg, 'error');
+      showStatus(msg);
+      return;
+    }
+    if (seq !== accessSeq) return;
+    setAccessState(m, key, data);
+  }
+  const shown = accessShown!;
+  const legend = buildAccessLegend(v, shown.rows, accessContext(shown.data)) as Legend & { variable: AccessVariable };
+  renderLegend(legendEl, legend);
+  legendEl.dataset.access = key;
+  legendEl.dataset.state = 'loaded';
+  m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', accessFillExpression(legend));
+  // Hatch every area whose state has no number: by opacity (filters cannot read feature-state).
+  m.setFilter(LYR_AREAS_NODATA, null);
+  m.setPaintProperty(LYR_AREAS_NODATA, 'fill-opacity', accessNoDataOpacity(v));
+  updateAreaAccess();
+}
+
+/** Emphasise the premises of the access kind while an access variable is shown. */
+function applyPremisesEmphasis(): void {
+  if (!map?.getLayer(LYR_PREMISES)) return;
+  const e = premisesEmphasis(isAccessVariable(variable) ? accessKind : null);
+  map.setPaintProperty(LYR_PREMISES, 'circle-opacity', e.paint['circle-opacity']);
+  map.setPaintProperty(LYR_PREMISES, 'circle-stroke-opacity', e.paint['circle-stroke-opacity']);
+  map.setPaintProperty(LYR_PREMISES, 'circle-radius', e.paint['circle-radius']);
+  map.setLayoutProperty(LYR_PREMISES, 'circle-sort-key', e.sortKey);
+}
+
+/** Choose the premises kind and threshold of the access variables (the selects and tests). */
+function setAccess(kind: string, thresholdMin: number): Promise<void> {
+  accessKind = kind;
+  accessThreshold = thresholdMin;
+  syncAccessControls(kind, thresholdMin);
+  applyPremisesEmphasis();
+  if (isAccessVariable(variable)) return applyAccess();
+  return Promise.resolve();
+}
+
+/** The shown access row of an area, when the table shown is the one chosen. */
+function accessRow(areaId: string | null | undefined): { row: AccessArea | null; data: AccessResponse } | null {
+  if (!accessShown || accessShown.key !== currentAccessKey() || !areaId) return null;
+  return { row: accessShown.byArea.get(areaId) ?? null, data: accessShown.data };
+}
+
+/** Add, update or remove the area panel's access block for the current variable. */
+function updateAreaAccess(): void {
+  if (panel.dataset.state !== 'loaded' || !selectedArea) return;
+  const a = isAccessVariable(variable) ? accessRow(selectedArea) : null;
+  setAreaAccessBlock(panel, a ? accessBlock(a.data.kind, a.data.threshold_min, a.row, methodNote(a.data.method)) : null);
+}
+
+/** Hover text of an access variable for one area. */
+function accessHover(v: AccessVariable, areaId: string | undefined): string {
+  const a = accessRow(areaId);
+  if (!a) return 'Access: loading…';
+  const r = a.row;
+  const kind = kindPhrase(a.data.kind);
+  switch (v) {
+    case 'access_travel_time':
+      return `Travel time to nearest ${kind}: ${formatTravelTime(r?.travel_time_s)}`;
+    case 'access_providers': {
+      const n = typeof r?.providers_within === 'number' ? formatNumber(r.providers_within) : '—';
+      return `Providers within ${Math.round(a.data.threshold_min)} min (${kind}): ${n}${r?.choice_desert ? ' — choice desert' : ''}`;
+    }
+    case 'access_e2sfca': {
+      const e2 = typeof r?.access_e2sfca === 'number' ? `${formatAccessScore(r.access_e2sfca * 1000)} per 1,000 residents` : '—';
+      return `Accessibility (E2SFCA): ${e2}`;
+    }
+  }
 }
 
 /** Hover text from an area's attributes, or from its tile feature's properties. */
@@ -221,6 +444,11 @@ function hoverText(p: Partial<AreaProperties>): string {
       break;
     case 'rate_per_1000':
       value = `${formatRate(p.rate_per_1000)} per 1,000 (referrals ${formatCount(p.referrals)})`;
+      break;
+    case 'access_travel_time':
+    case 'access_providers':
+    case 'access_e2sfca':
+      value = accessHover(variable, p.area_id);
       break;
   }
   return `${name}\n${value}`;
@@ -259,6 +487,7 @@ async function selectArea(areaId: string, opts: { bbox?: Bbox; focus?: boolean }
     const detail = await getArea(areaId, ac.signal);
     if (selectedArea !== areaId) return null;
     renderArea(panel, detail, meta?.groups ?? [], closeArea);
+    updateAreaAccess();
     if (opts.focus) byId('area-title').focus();
     return detail;
   } catch (e) {
@@ -441,6 +670,7 @@ async function loadPremises(m: MlMap, data: Promise<PremisesCollection>, metaKin
   kindColour = kindColours(kinds);
   await (m.getSource(SRC_PREMISES) as GeoJSONSource).setData(fc);
   m.addLayer(premisesLayer(kindColour, kinds));
+  applyPremisesEmphasis();
   renderPremisesToggles(container, kinds, kindColour, counts, (visible) => {
     m.setFilter(LYR_PREMISES, premisesFilter(visible));
     popup?.remove();
@@ -580,6 +810,9 @@ async function waitUntilIdleWith(m: MlMap, sources: readonly string[]): Promise<
 async function start(): Promise<void> {
   renderFooter(null);
   renderLayerSwitcher(byId('layer-switcher'), variable, applyVariable);
+  // The access radios wait for the premises kinds in /api/meta.
+  setAccessRadiosEnabled(byId('layer-switcher'), false);
+  byId('access-controls').replaceChildren(el('h2', { text: 'Access', attrs: { id: 'access-heading' } }), el('p', { class: 'muted', text: 'Loading…' }));
   legendEl.replaceChildren(el('p', { class: 'muted', text: 'Loading areas…' }));
   const equityTable = byId<HTMLTableElement>('equity-table');
   renderEquityMessage(equityTable, 'Loading…', 'loading');
@@ -612,6 +845,11 @@ async function start(): Promise<void> {
   }
   renderHeader(meta);
   renderFooter(meta);
+  const kinds = meta.premises_kinds ?? [];
+  accessKind = defaultAccessKind(kinds);
+  renderAccessControls(byId('access-controls'), kinds, accessKind, accessThreshold, THRESHOLDS, (k, t) => void setAccess(k, t));
+  setAccessRadiosEnabled(byId('layer-switcher'), accessKind !== null);
+  setAccessHint(!isAccessVariable(variable));
 
   let m: MlMap;
   try {

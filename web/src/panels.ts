@@ -1,21 +1,25 @@
 // DOM for the side panels: layer controls, area details, equity table, search results,
 // premises popups and status messages. Built with the DOM API (never innerHTML with data).
 
-import type { AreaDetail, Count, Equity, EquityTotal, Meta, PremisesProperties, SearchResult } from './api';
+import type { AccessArea, AreaDetail, Count, Equity, EquityTotal, Meta, PremisesProperties, SearchResult } from './api';
 import {
   NO_VALUE,
+  formatAccessScore,
   formatCount,
+  formatDistance,
   formatIndicator,
   formatNumber,
   formatOpeningHours,
   formatRate,
   formatScore,
+  formatTravelTime,
   humanize,
   isSuppressed,
+  kindPhrase,
   quintileLabel,
   splitList,
 } from './format';
-import { VARIABLES, type Variable } from './legend';
+import { ACCESS_VARIABLES, AREA_VARIABLES, type Variable, type VariableDef } from './legend';
 import type { BoundaryStyle } from './style';
 
 type Child = Node | string | null | undefined | false;
@@ -78,19 +82,94 @@ export function renderFooter(meta: Meta | null): void {
 
 // ---------------------------------------------------------------- layer controls
 
+/**
+ * The choropleth radios (one group, name="variable"): the area variables, then the access
+ * variables in a nested fieldset "Access to premises".
+ */
 export function renderLayerSwitcher(container: HTMLElement, current: Variable, onChange: (v: Variable) => void): void {
-  const fs = el('fieldset', {}, el('legend', { text: 'Colour areas by' }));
-  for (const def of VARIABLES) {
+  const radio = (def: VariableDef): HTMLElement => {
     const input = el('input', {
       attrs: { type: 'radio', name: 'variable', value: def.id, id: `variable-${def.id}` },
     });
     input.checked = def.id === current;
+    input.dataset.group = def.group;
     input.addEventListener('change', () => {
       if (input.checked) onChange(def.id);
     });
-    fs.append(el('div', { class: 'control-row' }, input, el('label', { text: def.label, attrs: { for: input.id } })));
-  }
+    return el('div', { class: 'control-row' }, input, el('label', { text: def.label, attrs: { for: input.id } }));
+  };
+  const access = el('fieldset', { class: 'switcher-access' }, el('legend', { text: 'Access to premises' }), ...ACCESS_VARIABLES.map(radio));
+  const fs = el('fieldset', {}, el('legend', { text: 'Colour areas by' }), ...AREA_VARIABLES.map(radio), access);
   container.replaceChildren(fs);
+}
+
+/** Enable or disable the access radios (disabled when the workspace has no premises). */
+export function setAccessRadiosEnabled(container: HTMLElement, enabled: boolean): void {
+  for (const input of Array.from(container.querySelectorAll<HTMLInputElement>('input[data-group="access"]'))) input.disabled = !enabled;
+}
+
+/**
+ * The Access section (#access-controls): premises kind and threshold selects
+ * (#access-kind, #access-threshold). `onChange` gets the new kind and threshold.
+ */
+export function renderAccessControls(
+  container: HTMLElement,
+  kinds: readonly string[],
+  kind: string | null,
+  thresholdMin: number,
+  thresholds: readonly number[],
+  onChange: (kind: string, thresholdMin: number) => void,
+): void {
+  const heading = el('h2', { text: 'Access', attrs: { id: 'access-heading' } });
+  if (kinds.length === 0 || !kind) {
+    container.replaceChildren(heading, el('p', { class: 'muted', text: 'No premises in this workspace: access is not available.' }));
+    return;
+  }
+  const kindSel = el('select', { attrs: { id: 'access-kind', name: 'access-kind' } });
+  for (const k of kinds) kindSel.append(el('option', { text: humanize(k), attrs: { value: k } }));
+  kindSel.value = kind;
+  const tSel = el('select', { attrs: { id: 'access-threshold', name: 'access-threshold' } });
+  for (const t of thresholds) tSel.append(el('option', { text: `${t} minutes`, attrs: { value: String(t) } }));
+  setThresholdOption(tSel, thresholdMin);
+  const changed = (): void => onChange(kindSel.value, Number(tSel.value));
+  kindSel.addEventListener('change', changed);
+  tSel.addEventListener('change', changed);
+  container.replaceChildren(
+    heading,
+    el('div', { class: 'select-row' }, el('label', { text: 'Premises kind', attrs: { for: kindSel.id } }), kindSel),
+    el('div', { class: 'select-row' }, el('label', { text: 'Reach within', attrs: { for: tSel.id } }), tSel),
+    el('p', {
+      class: 'muted access-hint',
+      text: 'Choose an access variable under “Colour areas by” to colour the map.',
+      attrs: { id: 'access-hint' },
+    }),
+  );
+}
+
+/** Select a threshold, adding an option for a value not offered (e.g. set from a test). */
+export function setThresholdOption(select: HTMLSelectElement, thresholdMin: number): void {
+  const v = String(thresholdMin);
+  if (!Array.from(select.options).some((o) => o.value === v)) {
+    select.append(el('option', { text: `${thresholdMin} minutes`, attrs: { value: v } }));
+  }
+  select.value = v;
+}
+
+/** Show the selected kind and threshold in the Access section (after a programmatic change). */
+export function syncAccessControls(kind: string, thresholdMin: number): void {
+  const k = document.getElementById('access-kind') as HTMLSelectElement | null;
+  const t = document.getElementById('access-threshold') as HTMLSelectElement | null;
+  if (k) {
+    if (!Array.from(k.options).some((o) => o.value === kind)) k.append(el('option', { text: humanize(kind), attrs: { value: kind } }));
+    k.value = kind;
+  }
+  if (t) setThresholdOption(t, thresholdMin);
+}
+
+/** Show the hint under the Access selects only while no access variable is chosen. */
+export function setAccessHint(visible: boolean): void {
+  const hint = document.getElementById('access-hint');
+  if (hint) hint.hidden = !visible;
 }
 
 export function renderPremisesToggles(
@@ -268,6 +347,43 @@ export function renderArea(panel: HTMLElement, d: AreaDetail, groups: readonly s
   panel.dataset.areaId = d.area_id;
   panel.dataset.state = 'loaded';
   panel.hidden = false;
+}
+
+/**
+ * The "Access to <kind>" block of the area panel: nearest premises, distance, travel time,
+ * providers within reach and E2SFCA. `row` null: the area has no access values.
+ */
+export function accessBlock(kind: string, thresholdMin: number, row: AccessArea | null, method: string): HTMLElement {
+  const t = Math.round(thresholdMin);
+  const heading = el('h3', { text: `Access to ${kindPhrase(kind)}` });
+  if (!row) return el('section', { class: 'area-access' }, heading, el('p', { class: 'muted', text: 'No access values for this area.' }));
+  const providers =
+    typeof row.providers_within === 'number'
+      ? `${formatNumber(row.providers_within)}${row.choice_desert ? ' (choice desert)' : ''}`
+      : NO_VALUE;
+  const e2 = typeof row.access_e2sfca === 'number' ? `${formatAccessScore(row.access_e2sfca * 1000)} per 1,000 residents` : NO_VALUE;
+  const nearest = row.nearest_name?.trim() ? row.nearest_name : (row.nearest ?? NO_VALUE);
+  const dl = facts([
+    ['Nearest', nearest],
+    ['Distance', formatDistance(row.distance_m), 'Straight-line distance to the nearest premises'],
+    ['Travel time', formatTravelTime(row.travel_time_s), `Estimated: ${method}`],
+    [`Providers within ${t} min`, providers, 'Distinct providers with premises within the threshold'],
+    ['Accessibility (E2SFCA)', e2, 'Capacity per 1,000 residents, weighted by travel time (10/20/30 min steps)'],
+  ]);
+  dl.classList.add('access-facts');
+  return el('section', { class: 'area-access' }, heading, dl, el('p', { class: 'access-method muted', text: `Travel time estimated by ${method}.` }));
+}
+
+/**
+ * Put (or replace) the access block in a loaded area panel, after the summary; null
+ * removes it.
+ */
+export function setAreaAccessBlock(panel: HTMLElement, block: HTMLElement | null): void {
+  panel.querySelector('.area-access')?.remove();
+  if (!block || panel.dataset.state !== 'loaded') return;
+  const summary = panel.querySelector('.area-summary');
+  if (summary) summary.after(block);
+  else panel.append(block);
 }
 
 export function clearAreaPanel(panel: HTMLElement): void {

@@ -207,12 +207,53 @@ export function premisesLayer(colours: Record<string, string>, visibleKinds: rea
     type: 'circle',
     source: SRC_PREMISES,
     filter: premisesFilter(visibleKinds),
+    layout: { 'circle-sort-key': 0 },
     paint: {
       'circle-color': colour,
-      'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, 2, 8, 3.5, 12, 6, 15, 8],
+      'circle-radius': premisesRadius(null),
       'circle-stroke-color': '#ffffff',
       'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 5, 0.5, 8, 1, 12, 2],
     },
+  };
+}
+
+/** Circle radius by zoom; `emphasis` (a boolean expression) picks the larger radii. */
+function premisesRadius(emphasis: ExpressionSpecification | null): ExpressionSpecification {
+  const stops: [number, number, number][] = [
+    [5, 2, 3],
+    [8, 3.5, 5],
+    [12, 6, 8],
+    [15, 8, 10],
+  ];
+  const out: unknown[] = ['interpolate', ['linear'], ['zoom']];
+  for (const [z, r, big] of stops) out.push(z, emphasis ? ['case', emphasis, big, r] : r);
+  return out as ExpressionSpecification;
+}
+
+/** Opacity of the premises of other kinds while one kind is emphasised. */
+export const PREMISES_DIMMED_OPACITY = 0.3;
+
+/**
+ * Paint of the premises circles emphasising one kind (the kind of the access variable
+ * shown): its circles larger and on top, the other kinds faded. `null`: all alike.
+ */
+export function premisesEmphasis(kind: string | null): {
+  paint: {
+    'circle-opacity': ExpressionSpecification | number;
+    'circle-stroke-opacity': ExpressionSpecification | number;
+    'circle-radius': ExpressionSpecification;
+  };
+  /** Layout `circle-sort-key`: the emphasised kind drawn on top. */
+  sortKey: ExpressionSpecification | number;
+} {
+  if (kind === null) {
+    return { paint: { 'circle-opacity': 1, 'circle-stroke-opacity': 1, 'circle-radius': premisesRadius(null) }, sortKey: 0 };
+  }
+  const is: ExpressionSpecification = ['==', ['get', 'kind'], kind];
+  const opacity: ExpressionSpecification = ['case', is, 1, PREMISES_DIMMED_OPACITY];
+  return {
+    paint: { 'circle-opacity': opacity, 'circle-stroke-opacity': opacity, 'circle-radius': premisesRadius(is) },
+    sortKey: ['case', is, 1, 0],
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAreaAttributes, tileUrl } from '../src/api';
+import { accessUrl, parseAreaAttributes, tileUrl } from '../src/api';
 
 describe('parseAreaAttributes', () => {
   const a = { area_id: 'S01000001', name: 'One', need_score: 12.5, referrals: '<10', rate_per_1000: null };
@@ -43,5 +43,12 @@ describe('tileUrl', () => {
   });
   it('escapes the layer name but not the placeholders', () => {
     expect(tileUrl('care homes/2024', 'http://h')).toBe('http://h/tiles/care%20homes%2F2024/{z}/{x}/{y}.mvt');
+  });
+});
+
+describe('accessUrl', () => {
+  it('asks for a kind and a threshold in minutes', () => {
+    expect(accessUrl('social_work_office', 15)).toBe('/api/access?kind=social_work_office&threshold_min=15');
+    expect(accessUrl('care homes & co', 30)).toBe('/api/access?kind=care%20homes%20%26%20co&threshold_min=30');
   });
 });

@@ -3,16 +3,22 @@ import {
   NO_VALUE,
   decileLabel,
   describeTileError,
+  formatAccessScore,
   formatBreak,
   formatCount,
+  formatDistance,
   formatIndicator,
+  formatMinutes,
   formatNumber,
   formatOpeningHours,
   formatRate,
   formatScore,
+  formatTravelTime,
   humanize,
   isSuppressed,
   isValidBbox,
+  kindPhrase,
+  minuteClassLabel,
   quintileLabel,
   splitList,
 } from '../src/format';
@@ -138,5 +144,55 @@ describe('describeTileError', () => {
     expect(describeTileError(new Error('Unimplemented type: 4'))).toBe('Unimplemented type: 4');
     expect(describeTileError(undefined)).toBe('unknown error');
     expect(describeTileError('x')).toBe('x');
+  });
+});
+
+describe('access formatting', () => {
+  it('formats minutes, with hours from 60', () => {
+    expect(formatMinutes(0)).toBe('0 min');
+    expect(formatMinutes(14.4)).toBe('14 min');
+    expect(formatMinutes(59.6)).toBe('1 h');
+    expect(formatMinutes(65)).toBe('1 h 5 min');
+    expect(formatMinutes(120)).toBe('2 h');
+    expect(formatMinutes(null)).toBe(NO_VALUE);
+    expect(formatMinutes(Number.NaN)).toBe(NO_VALUE);
+  });
+  it('formats travel times given in seconds', () => {
+    expect(formatTravelTime(25)).toBe('under 1 min');
+    expect(formatTravelTime(30)).toBe('1 min');
+    expect(formatTravelTime(813)).toBe('14 min');
+    expect(formatTravelTime(3900)).toBe('1 h 5 min');
+    expect(formatTravelTime(null)).toBe(NO_VALUE);
+  });
+  it('labels minute classes', () => {
+    expect(minuteClassLabel(null, 5)).toBe('under 5 min');
+    expect(minuteClassLabel(5, 10)).toBe('5–10 min');
+    expect(minuteClassLabel(45, 60)).toBe('45 min – 1 h');
+    expect(minuteClassLabel(60, 90)).toBe('1 h – 1 h 30 min');
+    expect(minuteClassLabel(30, null)).toBe('30 min or more');
+    expect(minuteClassLabel(null, null)).toBe('any time');
+  });
+  it('formats distances in m below 1 km, else km', () => {
+    expect(formatDistance(158)).toBe('160 m');
+    expect(formatDistance(994)).toBe('990 m');
+    expect(formatDistance(995)).toBe('1.0 km');
+    expect(formatDistance(5210)).toBe('5.2 km');
+    expect(formatDistance(123456)).toBe('123 km');
+    expect(formatDistance(null)).toBe(NO_VALUE);
+  });
+  it('formats accessibility scores to three significant digits', () => {
+    expect(formatAccessScore(0.32700770984901906)).toBe('0.327');
+    expect(formatAccessScore(12.345)).toBe('12.3');
+    expect(formatAccessScore(160.78)).toBe('161');
+    expect(formatAccessScore(1234.5)).toBe('1,235');
+    expect(formatAccessScore(0)).toBe('0');
+    expect(formatAccessScore(null)).toBe(NO_VALUE);
+  });
+  it('writes premises kinds inside a sentence', () => {
+    expect(kindPhrase('social_work_office')).toBe('social work office');
+    expect(kindPhrase('school')).toBe('school');
+    expect(kindPhrase('gp_practice')).toBe('GP practice');
+    expect(kindPhrase('nhs_board')).toBe('NHS board');
+    expect(kindPhrase('')).toBe(NO_VALUE);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createExpression, featureFilter, latest, type StylePropertySpecification } from '@maplibre/maplibre-gl-style-spec';
 import {
+  AREA_VARIABLES,
   NO_DATA_COLOUR,
   NO_DATA_LABEL,
   VARIABLES,
@@ -117,8 +118,22 @@ describe('map expressions', () => {
   it('selects the areas with no value', () => {
     expect(noDataFilter('need_score')).toEqual(['!=', ['typeof', ['get', 'need_score']], 'number']);
   });
-  it('defines the three variables in switcher order', () => {
-    expect(VARIABLES.map((v) => v.id)).toEqual(['need_score', 'simd_decile', 'rate_per_1000']);
+  it('defines the variables in switcher order: three area variables, then three access variables', () => {
+    expect(VARIABLES.map((v) => v.id)).toEqual([
+      'need_score',
+      'simd_decile',
+      'rate_per_1000',
+      'access_travel_time',
+      'access_providers',
+      'access_e2sfca',
+    ]);
+    expect(AREA_VARIABLES.map((v) => v.id)).toEqual(['need_score', 'simd_decile', 'rate_per_1000']);
+  });
+  it('classifies an explicit input such as feature-state', () => {
+    const l = buildLegend('need_score', [area({ need_score: 1 }), area({ need_score: 50 }), area({ need_score: 99 })]);
+    const expr = fillColourExpression(l, ['feature-state', 'x']) as unknown[];
+    expect(expr[1]).toEqual(['==', ['typeof', ['feature-state', 'x']], 'number']);
+    expect((expr[2] as unknown[])[1]).toEqual(['feature-state', 'x']);
   });
 });
 

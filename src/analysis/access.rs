@@ -592,6 +592,8 @@ pub struct AreaAccess {
     pub travel_time_s: Option<f64>,
     /// Distinct providers within the threshold.
     pub providers_within: usize,
+    /// Premises within the threshold.
+    pub premises_within: usize,
     pub choice_desert: bool,
     /// 2SFCA score (capacity per resident within the threshold).
     pub access_2sfca: Option<f64>,
@@ -650,6 +652,10 @@ pub fn access_table(
                 distance_m: near.map(|n| n.1 * mps / p.circuity),
                 travel_time_s: near.map(|n| n.1),
                 providers_within: choice[i],
+                premises_within: costs.rows[i]
+                    .iter()
+                    .filter(|(_, c)| *c <= p.threshold_s)
+                    .count(),
                 choice_desert: choice[i] < p.desert_below,
                 access_2sfca: two[i],
                 access_e2sfca: enh[i],

@@ -422,6 +422,7 @@ fn access_body(
     };
     let table = access_table(&a.areas, &prem, &params);
     let mut desert_pop = [0.0f64; 5];
+    let mut desert_pop_no_simd = 0.0f64;
     let mut deserts = 0usize;
     let areas: Vec<Value> = a
         .areas
@@ -430,9 +431,12 @@ fn access_body(
         .map(|(area, t)| {
             if t.choice_desert {
                 deserts += 1;
-                if let Some(simd) = area.simd {
-                    desert_pop[(simd.quintile.clamp(1, 5) - 1) as usize] +=
-                        area.population.unwrap_or(0.0);
+                match area.simd {
+                    Some(simd) => {
+                        desert_pop[(simd.quintile.clamp(1, 5) - 1) as usize] +=
+                            area.population.unwrap_or(0.0)
+                    }
+                    None => desert_pop_no_simd += area.population.unwrap_or(0.0),
                 }
             }
             let near = t.nearest.map(|j| prem[j as usize]);
@@ -443,6 +447,7 @@ fn access_body(
                 "distance_m": t.distance_m.map(f64::round),
                 "travel_time_s": t.travel_time_s.map(f64::round),
                 "providers_within": t.providers_within,
+                "premises_within": t.premises_within,
                 "choice_desert": t.choice_desert,
                 "access_2sfca": t.access_2sfca,
                 "access_e2sfca": t.access_e2sfca,
@@ -453,8 +458,21 @@ fn access_body(
         "kind": kind,
         "premises": prem.len(),
         "threshold_min": threshold_min,
-        "method": {"type": "straight_line", "circuity": params.circuity, "speed_kmh": params.speed_kmh},
-        "choice_deserts": {"below": desert_below, "areas": deserts, "population_by_simd_quintile": desert_pop},
+        "method": {
+            "type": "straight_line",
+            "circuity": params.circuity,
+            "speed_kmh": params.speed_kmh,
+            "supply": if prem.iter().all(|p| p.capacity.is_some()) { "capacity" } else { "capacity, 1 per premises where unknown" },
+            "e2sfca_steps": {"minutes": [10, 20, 30], "weights": [1.0, 0.68, 0.22]},
+            "e2sfca_uses_threshold": false,
+        },
+        "choice_deserts": {
+            "below": desert_below,
+            "areas": deserts,
+            "population_by_simd_quintile": desert_pop,
+            "population_no_simd": desert_pop_no_simd,
+            "population": desert_pop.iter().sum::<f64>() + desert_pop_no_simd,
+        },
         "areas": areas,
     });
     bytes::Bytes::from(v.to_string())

@@ -18,8 +18,13 @@
 //! crs = "EPSG:4326"
 //! time = "received_at"
 //! group = "client_group"
+//! [network]
+//! path = "os_open_roads.geojson"
+//! [network.speeds_kmh]
+//! "A Road" = 40
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -59,6 +64,9 @@ pub struct Config {
     /// Web map settings.
     #[serde(default)]
     pub map: MapConfig,
+    /// Travel: the road network, or the straight-line fallback when it has no `path`.
+    #[serde(default)]
+    pub network: Option<NetworkConfig>,
     /// Directory of the workspace file; paths resolve against it. Set by [`Config::load`].
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -216,6 +224,181 @@ pub struct MapConfig {
     pub basemap_style: Option<String>,
 }
 
+/// Travel over a road network, or in a straight line when none is given.
+///
+/// With a `path`, travel times follow the roads: each line's speed comes from
+/// its road class, and a place reaches the network at its nearest node in a
+/// straight line at `connector_speed_kmh`. Without one, travel time is
+/// `straight distance × circuity / fallback_speed_kmh`.
+///
+/// The default speeds are **planning assumptions for urban driving** (typical
+/// speeds along OS Open Roads `road_function` classes in a town, allowing for
+/// junctions and traffic), not speed limits; change them to suit the area.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Line layer (GeoJSON or Shapefile) of road centre lines, such as the OS
+    /// Open Roads `road_link` layer. None: straight-line travel.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Column holding the road class (default `road_function`, as in OS Open Roads).
+    #[serde(default = "default_class_column")]
+    pub class: String,
+    /// Speed per road class, km/h. Given classes replace or add to the defaults:
+    /// Motorway 96, A Road 48, B Road 40, Minor Road 32, Local Road 24, Local
+    /// Access Road 16, Restricted Local Access Road 10, Secondary Access Road 10.
+    /// Classes match whatever their letter case and surrounding spaces.
+    #[serde(default = "default_speeds_kmh", deserialize_with = "merge_speeds_kmh")]
+    pub speeds_kmh: BTreeMap<String, f64>,
+    /// Speed for lines whose class has no speed (or no class), km/h (default 24,
+    /// a local road). Each such class is reported as a warning with its count.
+    #[serde(default = "default_speed_kmh")]
+    pub default_speed_kmh: f64,
+    /// Line ends closer than this join at one node, metres (default 0.5).
+    #[serde(default = "default_snap_m")]
+    pub snap_m: f64,
+    /// Speed from a place (an area's point, a premises) in a straight line to
+    /// its nearest network node, km/h (default 15: between walking pace and the
+    /// slowest access roads, for the last stretch of a driving trip; with OS
+    /// Open Roads most places are within 100 m of a node, under half a minute).
+    #[serde(default = "default_connector_speed_kmh")]
+    pub connector_speed_kmh: f64,
+    /// Straight-line travel only (no `path`): network distance / straight
+    /// distance (default 1.3; urban road networks measure about 1.2 to 1.4).
+    #[serde(default = "default_circuity")]
+    pub circuity: f64,
+    /// Straight-line travel only (no `path`): average speed along the
+    /// circuitous distance, km/h (default 30).
+    #[serde(default = "default_fallback_speed_kmh")]
+    pub fallback_speed_kmh: f64,
+    /// CRS of the layer when the file does not say (GeoJSON defaults to EPSG:4326).
+    #[serde(default)]
+    pub crs: Option<String>,
+}
+
+/// The default speeds per OS Open Roads `road_function`, km/h (planning
+/// assumptions for urban driving).
+pub const DEFAULT_SPEEDS_KMH: [(&str, f64); 8] = [
+    ("Motorway", 96.0),
+    ("A Road", 48.0),
+    ("B Road", 40.0),
+    ("Minor Road", 32.0),
+    ("Local Road", 24.0),
+    ("Local Access Road", 16.0),
+    ("Restricted Local Access Road", 10.0),
+    ("Secondary Access Road", 10.0),
+];
+
+fn default_class_column() -> String {
+    "road_function".to_string()
+}
+
+fn default_speeds_kmh() -> BTreeMap<String, f64> {
+    DEFAULT_SPEEDS_KMH
+        .iter()
+        .map(|&(c, v)| (c.to_string(), v))
+        .collect()
+}
+
+/// The given speeds over the defaults (a given class replaces a default of the
+/// same name whatever its case).
+fn merge_speeds_kmh<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
+    let given: BTreeMap<String, f64> = BTreeMap::deserialize(d)?;
+    let mut all = default_speeds_kmh();
+    for (class, v) in given {
+        let key = class.trim().to_lowercase();
+        all.retain(|k, _| k.trim().to_lowercase() != key);
+        all.insert(class, v);
+    }
+    Ok(all)
+}
+
+fn default_speed_kmh() -> f64 {
+    24.0
+}
+
+fn default_snap_m() -> f64 {
+    0.5
+}
+
+fn default_connector_speed_kmh() -> f64 {
+    15.0
+}
+
+fn default_circuity() -> f64 {
+    1.3
+}
+
+fn default_fallback_speed_kmh() -> f64 {
+    30.0
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            path: None,
+            class: default_class_column(),
+            speeds_kmh: default_speeds_kmh(),
+            default_speed_kmh: default_speed_kmh(),
+            snap_m: default_snap_m(),
+            connector_speed_kmh: default_connector_speed_kmh(),
+            circuity: default_circuity(),
+            fallback_speed_kmh: default_fallback_speed_kmh(),
+            crs: None,
+        }
+    }
+}
+
+impl NetworkConfig {
+    /// The speed for a road class, km/h: the configured one (matched whatever
+    /// its case and surrounding spaces), or `None`.
+    pub fn speed_for(&self, class: &str) -> Option<f64> {
+        let key = class.trim();
+        self.speeds_kmh.get(key).copied().or_else(|| {
+            self.speeds_kmh
+                .iter()
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+                .map(|(_, &v)| v)
+        })
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        let positive = |what: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "[network] {what} must be a positive number, found {v}"
+                ))
+            }
+        };
+        for (class, &v) in &self.speeds_kmh {
+            positive(&format!("speeds_kmh.{class:?}"), v)?;
+        }
+        positive("default_speed_kmh", self.default_speed_kmh)?;
+        positive("connector_speed_kmh", self.connector_speed_kmh)?;
+        positive("fallback_speed_kmh", self.fallback_speed_kmh)?;
+        if !(self.snap_m.is_finite() && (0.0..=100.0).contains(&self.snap_m)) {
+            return Err(format!(
+                "[network] snap_m must be between 0 and 100 metres, found {}",
+                self.snap_m
+            ));
+        }
+        if !(self.circuity.is_finite() && self.circuity >= 1.0) {
+            return Err(format!(
+                "[network] circuity must be at least 1 (network distance / straight distance), found {}",
+                self.circuity
+            ));
+        }
+        if self.class.trim().is_empty() {
+            return Err("[network] class must name the road class column".into());
+        }
+        Ok(())
+    }
+}
+
 /// Period used for referral counts over time.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -330,6 +513,9 @@ impl Config {
                 _ => {}
             }
         }
+        if let Some(net) = &self.network {
+            net.check()?;
+        }
         let mut names = std::collections::BTreeSet::new();
         for b in &self.boundaries {
             if !names.insert(b.name.as_str()) {
@@ -372,6 +558,42 @@ mod tests {
         let e = Config::parse("[areas]\npath='a.geojson'\nid='c'\ncolour='red'\n")
             .expect_err("unknown key");
         assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn network_defaults_and_merged_speeds() {
+        let cfg = Config::parse("[areas]\npath='a.geojson'\nid='c'\n[network]\n").expect("parses");
+        let net = cfg.network.expect("[network] given");
+        assert_eq!(net.path, None);
+        assert_eq!(net.class, "road_function");
+        assert_eq!(net.speed_for("A Road"), Some(48.0));
+        assert_eq!(net.speed_for(" local road "), Some(24.0));
+        assert_eq!((net.circuity, net.fallback_speed_kmh), (1.3, 30.0));
+        assert_eq!((net.snap_m, net.connector_speed_kmh), (0.5, 15.0));
+
+        let cfg = Config::parse(
+            "[areas]\npath='a.geojson'\nid='c'\n[network]\npath='r.geojson'\n[network.speeds_kmh]\n'a road' = 40\nTrack = 8\n",
+        )
+        .expect("parses");
+        let net = cfg.network.expect("[network] given");
+        assert_eq!(net.speed_for("A Road"), Some(40.0));
+        assert_eq!(net.speed_for("track"), Some(8.0));
+        assert_eq!(net.speed_for("B Road"), Some(40.0));
+        assert_eq!(net.speeds_kmh.len(), 9);
+    }
+
+    #[test]
+    fn network_values_are_checked() {
+        for bad in [
+            "snap_m = -1",
+            "circuity = 0.9",
+            "connector_speed_kmh = 0",
+            "speeds_kmh = { 'A Road' = -5 }",
+            "speed = 3",
+        ] {
+            let text = format!("[areas]\npath='a.geojson'\nid='c'\n[network]\n{bad}\n");
+            assert!(Config::parse(&text).is_err(), "{bad} should be refused");
+        }
     }
 
     #[test]

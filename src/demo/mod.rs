@@ -3,11 +3,18 @@
 //! towns, referrals with weekday, daytime and evening patterns and client
 //! groups, premises of several kinds with OSM opening hours, and two boundary
 //! sets that do not line up with the areas or with each other (one written as
-//! GeoJSON, one as an ESRI Shapefile). The same seed gives the same files.
+//! GeoJSON, one as an ESRI Shapefile), and a road network. The same seed gives
+//! the same files.
 //!
 //! The areas are cells of a jittered grid in British National Grid (600 m
 //! cells west of Edinburgh); shared edges carry the same jittered midpoints,
 //! so the areas tile the region without gaps or overlaps.
+//!
+//! The roads (`roads.geojson`, OS Open Roads `road_function` classes) run
+//! along the area edges, one link per edge from corner to corner, so links
+//! meet exactly at their ends and the network is connected: Local Roads, with
+//! every third grid line a Minor Road, every sixth a B Road, and two A Roads
+//! crossing the region along its middle row and column.
 
 pub mod rng;
 
@@ -599,6 +606,8 @@ pub fn write_demo(dir: &Path, spec: &DemoSpec) -> Result<DemoSummary> {
     write_teams_shapefile(&dir.join("teams.shp"), &teams)?;
     write(&dir.join("teams.prj"), BNG_PRJ.as_bytes())?;
 
+    write_roads(&dir.join("roads.geojson"), &layout)?;
+
     let config = format!(
         r#"# needmap workspace: synthetic demo region (seed {seed}, {n} areas, {m} referrals).
 # Every value here is made up by `needmap demo`; nothing describes real people.
@@ -641,6 +650,10 @@ path = "teams.shp"
 id = "team_code"
 label = "team_name"
 
+[network]
+path = "roads.geojson"
+class = "road_function"
+
 [need]
 deprivation_weight = 0.5
 referral_rate_weight = 0.5
@@ -659,6 +672,72 @@ period = "month"
         premises: n_premises,
         population: areas.iter().map(|a| a.population as u64).sum(),
     })
+}
+
+/// The road class of a grid line (`index` of `count` lines across the region).
+fn road_class(index: usize, count: usize) -> &'static str {
+    if index == count / 2 {
+        "A Road"
+    } else if index % 6 == 3 {
+        "B Road"
+    } else if index % 3 == 0 {
+        "Minor Road"
+    } else {
+        "Local Road"
+    }
+}
+
+/// Road links along the area edges (see the module documentation), as WGS84 GeoJSON.
+fn write_roads(path: &Path, layout: &Layout) -> Result<()> {
+    let exists = |i: usize, j: usize| i < layout.cols && j * layout.cols + i < layout.n;
+    // Each link: end vertices (grid indices) and the class of its grid line.
+    type Link = ((usize, usize), (usize, usize), &'static str);
+    let mut links: Vec<Link> = Vec::new();
+    for j in 0..=layout.rows {
+        for i in 0..layout.cols {
+            // Along the south edge of cell (i, j): a cell above or below it.
+            if exists(i, j) || (j > 0 && exists(i, j - 1)) {
+                links.push(((i, j), (i + 1, j), road_class(j, layout.rows)));
+            }
+        }
+    }
+    for i in 0..=layout.cols {
+        for j in 0..layout.rows {
+            // Along the west edge of cell (i, j): a cell to its east or west.
+            if exists(i, j) || (i > 0 && exists(i - 1, j)) {
+                links.push(((i, j), (i, j + 1), road_class(i, layout.cols)));
+            }
+        }
+    }
+    let features: Vec<Value> = links
+        .par_iter()
+        .map(|&(a, b, class)| -> Result<Value> {
+            let pts = [
+                layout.vertex(a.0, a.1),
+                layout.mid(a, b),
+                layout.vertex(b.0, b.1),
+            ];
+            let coords = pts
+                .iter()
+                .map(|c| {
+                    bng_to_wgs84(c.x, c.y)
+                        .map(|(lon, lat)| [trim6(lon), trim6(lat)])
+                        .map_err(Error::from)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(json!({
+                "type": "Feature",
+                "properties": {"road_function": class},
+                "geometry": {"type": "LineString", "coordinates": coords},
+            }))
+        })
+        .collect::<Result<_>>()?;
+    write(
+        path,
+        json!({"type": "FeatureCollection", "features": features})
+            .to_string()
+            .as_bytes(),
+    )
 }
 
 fn label_title(label: &str, i: usize) -> String {

@@ -7,6 +7,7 @@ pub mod mvt;
 pub mod postcodes;
 pub mod referrals;
 pub mod report;
+pub mod roads;
 pub mod shapefile;
 pub mod table;
 pub mod vector;

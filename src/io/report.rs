@@ -162,6 +162,13 @@ impl RowProblems {
 
     /// Move the grouped problems into a report.
     pub fn into_report(self, file: &str, report: &mut Report) {
+        self.into_report_as(file, report, ("row", "rows"));
+    }
+
+    /// Move the grouped problems into a report, naming the records with the
+    /// given singular and plural (for example `("feature", "features")`).
+    pub fn into_report_as(self, file: &str, report: &mut Report, unit: (&str, &str)) {
+        let (one, many) = unit;
         for ((severity, problem), (count, rows)) in self.by_problem {
             let mut listed = rows
                 .iter()
@@ -172,14 +179,14 @@ impl RowProblems {
                 listed.push_str(&format!(" and {} more", count - rows.len()));
             }
             let record = if count == 1 {
-                format!("row {listed}")
+                format!("{one} {listed}")
             } else {
-                format!("rows {listed}")
+                format!("{many} {listed}")
             };
             let problem = if count == 1 {
                 problem
             } else {
-                format!("{problem} ({count} rows)")
+                format!("{problem} ({count} {many})")
             };
             report.push(severity, file, Some(record), problem, count);
         }

@@ -21,7 +21,7 @@ use crate::model::{
     Simd,
 };
 use crate::spatial::crs::{Crs, ToWorking};
-use crate::spatial::AreaIndex;
+use crate::spatial::{AreaIndex, RoadNetwork};
 
 /// Everything loaded from a workspace, projected and indexed.
 pub struct Atlas {
@@ -33,6 +33,8 @@ pub struct Atlas {
     pub referrals: ReferralSet,
     pub premises: Vec<Premises>,
     pub boundary_sets: Vec<BoundarySet>,
+    /// The road network, when `[network]` has a `path` (British National Grid metres).
+    pub network: Option<RoadNetwork>,
     /// Parent code columns available for roll-ups.
     pub parent_columns: Vec<String>,
     /// Numeric indicator columns joined to the areas.
@@ -87,7 +89,7 @@ fn spinner(opts: &LoadOptions) -> ProgressBar {
     pb
 }
 
-fn layer_crs(
+pub(super) fn layer_crs(
     configured: Option<&str>,
     layer: &VectorLayer,
     display: &str,
@@ -559,6 +561,23 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
         load_premises(cfg, pc, &mut premises, &mut report);
     }
 
+    // --- Road network ------------------------------------------------------------
+    let network = match cfg.network.as_ref() {
+        Some(nc) => match &nc.path {
+            Some(p) => {
+                let disp = display_path(cfg, p);
+                pb.set_message(format!("reading the road network {disp}"));
+                let net = super::roads::load_road_network(&cfg.resolve(p), &disp, nc, &mut report);
+                if let Some(net) = &net {
+                    check_network_extent(net, &areas, &disp, &mut report);
+                }
+                net
+            }
+            None => None,
+        },
+        None => None,
+    };
+
     // --- Boundary sets -----------------------------------------------------------
     let mut boundary_sets = Vec::new();
     for bc in &cfg.boundaries {
@@ -644,10 +663,32 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
         referrals,
         premises,
         boundary_sets,
+        network,
         parent_columns,
         indicator_columns,
         report,
     })
+}
+
+/// Warn when the road network does not reach the areas at all (a wrong CRS, or
+/// the wrong file): every place would then travel to it off the network.
+fn check_network_extent(net: &RoadNetwork, areas: &[Area], display: &str, report: &mut Report) {
+    use geo::BoundingRect;
+    let Some(nb) = net.bbox() else {
+        return;
+    };
+    let overlaps = areas.iter().any(|a| {
+        a.geometry.bounding_rect().is_some_and(|r| {
+            r.min().x <= nb[2] && nb[0] <= r.max().x && r.min().y <= nb[3] && nb[1] <= r.max().y
+        })
+    });
+    if !overlaps {
+        report.warning(
+            display,
+            None,
+            "the road network does not overlap any area: check the file and its CRS",
+        );
+    }
 }
 
 fn load_premises(cfg: &Config, pc: &PremisesConfig, out: &mut Vec<Premises>, report: &mut Report) {

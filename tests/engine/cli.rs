@@ -85,6 +85,7 @@ fn demo_is_deterministic_for_a_seed() {
         "teams.shx",
         "teams.dbf",
         "teams.prj",
+        "roads.geojson",
     ] {
         assert!(d.contains_key(want), "no {want} among {names:?}");
     }

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod index;
 pub mod load_errors;
 pub mod need;
+pub mod network;
 pub mod postcodes;
 pub mod real_data;
 

@@ -61,6 +61,51 @@ impl CostMatrix {
         }
     }
 
+    /// Network travel times: from each supply point, a one-to-all search over
+    /// the road network starting at its nearest node (after a connector leg
+    /// at `connector_speed_kmh`), read at each demand point's nearest node
+    /// plus its own connector leg. Pairs beyond `max_s` are left out, as are
+    /// points whose nearest node is in another part of the network.
+    pub fn from_network(
+        network: &crate::spatial::network::RoadNetwork,
+        demand: &[[f64; 2]],
+        supply: &[[f64; 2]],
+        connector_speed_kmh: f64,
+        max_s: f64,
+    ) -> CostMatrix {
+        let mps = connector_speed_kmh / 3.6;
+        let snap = |p: &[f64; 2]| network.nearest_node(p[0], p[1]).map(|(n, d)| (n, d / mps));
+        let demand_nodes: Vec<Option<(u32, f64)>> = demand.iter().map(snap).collect();
+        let columns: Vec<Vec<(u32, f64)>> = supply
+            .par_iter()
+            .map(|s| {
+                let Some((node, leg)) = snap(s) else {
+                    return Vec::new();
+                };
+                let times = network.one_to_all(&[(node, leg)], max_s);
+                demand_nodes
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, dn)| {
+                        let (n, leg_i) = (*dn)?;
+                        let t = f64::from(times[n as usize]) + leg_i;
+                        (t.is_finite() && t <= max_s).then_some((i as u32, t))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); demand.len()];
+        for (j, col) in columns.into_iter().enumerate() {
+            for (i, t) in col {
+                rows[i as usize].push((j as u32, t));
+            }
+        }
+        CostMatrix {
+            n_supply: supply.len(),
+            rows,
+        }
+    }
+
     /// Number of demand points.
     pub fn n_demand(&self) -> usize {
         self.rows.len()
@@ -601,6 +646,47 @@ pub struct AreaAccess {
     pub access_e2sfca: Option<f64>,
 }
 
+/// How travel is costed.
+#[derive(Clone, Copy)]
+pub enum Travel<'a> {
+    /// Straight line × circuity at a speed ([`AccessParams`]).
+    StraightLine,
+    /// The road network, with a connector leg at this speed (km/h) at each end.
+    Network(&'a crate::spatial::network::RoadNetwork, f64),
+}
+
+impl Travel<'_> {
+    /// The cost matrix from demand to supply points within `max_s`.
+    pub fn matrix(
+        &self,
+        demand: &[[f64; 2]],
+        supply: &[[f64; 2]],
+        p: &AccessParams,
+        max_s: f64,
+    ) -> CostMatrix {
+        match self {
+            Travel::StraightLine => {
+                CostMatrix::straight_line(demand, supply, p.circuity, p.speed_kmh, max_s)
+            }
+            Travel::Network(net, connector) => {
+                CostMatrix::from_network(net, demand, supply, *connector, max_s)
+            }
+        }
+    }
+
+    /// A short description for outputs.
+    pub fn describe(&self, p: &AccessParams) -> String {
+        match self {
+            Travel::StraightLine => {
+                format!("straight line x {} at {} km/h", p.circuity, p.speed_kmh)
+            }
+            Travel::Network(_, c) => {
+                format!("road network, {c} km/h to and from the nearest road node")
+            }
+        }
+    }
+}
+
 /// Per-area access to a set of premises over straight-line travel times
 /// (`distance × circuity / speed`): nearest premises, provider choice, choice
 /// deserts, 2SFCA and E2SFCA with population as demand and capacity as supply
@@ -610,18 +696,23 @@ pub fn access_table(
     premises: &[&crate::model::Premises],
     p: &AccessParams,
 ) -> Vec<AreaAccess> {
+    access_table_by(areas, premises, p, Travel::StraightLine)
+}
+
+/// [`access_table`] with travel costed as given (straight line or road network).
+/// Distances are straight-line metres to the premises nearest in time.
+pub fn access_table_by(
+    areas: &[crate::model::Area],
+    premises: &[&crate::model::Premises],
+    p: &AccessParams,
+    travel: Travel<'_>,
+) -> Vec<AreaAccess> {
     let sites: Vec<[f64; 2]> = premises.iter().map(|x| [x.x_m, x.y_m]).collect();
     let points: Vec<[f64; 2]> = areas
         .iter()
         .map(|a| representative_point(&a.geometry).unwrap_or([f64::NAN, f64::NAN]))
         .collect();
-    let costs = CostMatrix::straight_line(
-        &points,
-        &sites,
-        p.circuity,
-        p.speed_kmh,
-        p.threshold_s.max(1800.0),
-    );
+    let costs = travel.matrix(&points, &sites, p, p.threshold_s.max(1800.0));
     let nearest = nearest_by_cost(&costs);
     let providers: Vec<Option<String>> = premises
         .iter()
@@ -647,9 +738,13 @@ pub fn access_table(
                 grid.nearest(points[i][0], points[i][1])
                     .map(|(j, d)| (j, d * p.circuity / mps))
             });
+            let straight_m = |j: u32| {
+                let q = sites[j as usize];
+                ((q[0] - points[i][0]).powi(2) + (q[1] - points[i][1]).powi(2)).sqrt()
+            };
             AreaAccess {
                 nearest: near.map(|n| n.0),
-                distance_m: near.map(|n| n.1 * mps / p.circuity),
+                distance_m: near.map(|n| straight_m(n.0)),
                 travel_time_s: near.map(|n| n.1),
                 providers_within: choice[i],
                 premises_within: costs.rows[i]
@@ -684,14 +779,16 @@ pub struct PremisesReach {
     pub catchment_simd_share: [Option<f64>; 5],
 }
 
-/// Per premises: population, need and referrals within each band, and the
-/// SIMD profile of its nearest-premises catchment (straight-line travel).
+/// Per premises: population, need and referrals within each band (travel
+/// costed as given), and the SIMD profile of its nearest-premises catchment
+/// (the straight-line nearest).
 pub fn premises_reach(
     areas: &[crate::model::Area],
     need: &super::need::NeedMap,
     premises: &[&crate::model::Premises],
     bands_s: &[f64],
     p: &AccessParams,
+    travel: Travel<'_>,
 ) -> Vec<PremisesReach> {
     let sites: Vec<[f64; 2]> = premises.iter().map(|x| [x.x_m, x.y_m]).collect();
     let points: Vec<[f64; 2]> = areas
@@ -699,7 +796,7 @@ pub fn premises_reach(
         .map(|a| representative_point(&a.geometry).unwrap_or([f64::NAN, f64::NAN]))
         .collect();
     let max_band = bands_s.iter().copied().fold(0.0, f64::max);
-    let costs = CostMatrix::straight_line(&points, &sites, p.circuity, p.speed_kmh, max_band);
+    let costs = travel.matrix(&points, &sites, p, max_band);
     let pop: Vec<f64> = areas.iter().map(|a| a.population.unwrap_or(0.0)).collect();
     let needw: Vec<f64> = need
         .areas

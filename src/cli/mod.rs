@@ -145,12 +145,13 @@ enum Command {
         /// Fewer providers than this within the threshold makes a choice desert.
         #[arg(long, default_value_t = 2)]
         desert_below: usize,
-        /// Circuity factor for straight-line travel (network distance / straight distance).
-        #[arg(long, default_value_t = 1.3)]
-        circuity: f64,
-        /// Travel speed for straight-line travel, km/h.
-        #[arg(long, default_value_t = 30.0)]
-        speed_kmh: f64,
+        /// Circuity factor for straight-line travel when no road network is configured
+        /// (default: `[network] circuity`, 1.3).
+        #[arg(long)]
+        circuity: Option<f64>,
+        /// Speed for straight-line travel, km/h (default: `[network] fallback_speed_kmh`, 30).
+        #[arg(long)]
+        speed_kmh: Option<f64>,
         /// Per-area CSV output.
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
@@ -593,11 +594,14 @@ fn access_command(
     bands_m: &[f64],
     threshold_min: f64,
     desert_below: usize,
-    circuity: f64,
-    speed_kmh: f64,
+    circuity: Option<f64>,
+    speed_kmh: Option<f64>,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
-    use crate::analysis::access::{access_table, population_within_distance, AccessParams};
+    use crate::analysis::access::{access_table_by, population_within_distance, AccessParams};
+    let (travel, base) = atlas.travel();
+    let circuity = circuity.unwrap_or(base.circuity);
+    let speed_kmh = speed_kmh.unwrap_or(base.speed_kmh);
     let valid = circuity >= 1.0 && circuity.is_finite() && speed_kmh > 0.0 && speed_kmh.is_finite();
     if !valid {
         bail!("--circuity must be at least 1 and --speed-kmh positive");
@@ -671,7 +675,7 @@ fn access_command(
         circuity,
         speed_kmh,
     };
-    let table = access_table(&atlas.areas, &prem, &params);
+    let table = access_table_by(&atlas.areas, &prem, &params, travel);
     let mut desert_pop = [0.0f64; 6];
     for (a, t) in atlas.areas.iter().zip(&table) {
         if t.choice_desert {
@@ -680,7 +684,8 @@ fn access_command(
         }
     }
     println!(
-        "\nchoice deserts (fewer than {desert_below} providers within {threshold_min} min at {speed_kmh} km/h x {circuity}): {} areas; population by SIMD quintile 1-5: {}",
+        "\nchoice deserts (fewer than {desert_below} providers within {threshold_min} min, {}): {} areas; population by SIMD quintile 1-5: {}",
+        travel.describe(&params),
         table.iter().filter(|t| t.choice_desert).count(),
         desert_pop[..5].iter().map(|p| format!("{p:.0}")).collect::<Vec<_>>().join(", ")
     );
@@ -769,7 +774,7 @@ fn reach_command(
     out: Option<&Path>,
     role: Role,
 ) -> anyhow::Result<()> {
-    use crate::analysis::access::{premises_reach, AccessParams};
+    use crate::analysis::access::premises_reach;
     if bands_min.is_empty() || bands_min.iter().any(|b| !(b.is_finite() && *b >= 0.0)) {
         bail!("--bands-min must be minutes, 0 or more");
     }
@@ -777,7 +782,8 @@ fn reach_command(
     let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
     let mut bands: Vec<f64> = bands_min.iter().map(|b| b * 60.0).collect();
     bands.sort_by(f64::total_cmp);
-    let reach = premises_reach(&atlas.areas, &need, &prem, &bands, &AccessParams::default());
+    let (travel, params) = atlas.travel();
+    let reach = premises_reach(&atlas.areas, &need, &prem, &bands, &params, travel);
     let policy = Policy::default();
     let mut headers = vec!["premises_id".to_string(), "name".to_string()];
     for b in &bands {
@@ -817,25 +823,25 @@ fn gaps_command(
     out: Option<&Path>,
     role: Role,
 ) -> anyhow::Result<()> {
-    use crate::analysis::access::{access_table, coverage_gaps, AccessParams};
+    use crate::analysis::access::{access_table_by, coverage_gaps, AccessParams};
     if !(threshold_min.is_finite() && threshold_min > 0.0) {
         bail!("--threshold-min must be a positive number of minutes");
     }
     let prem = premises_of_kind(atlas, kind)?;
     let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+    let (travel, base) = atlas.travel();
     let params = AccessParams {
         threshold_s: threshold_min * 60.0,
-        ..AccessParams::default()
+        ..base
     };
-    let table = access_table(&atlas.areas, &prem, &params);
+    let table = access_table_by(&atlas.areas, &prem, &params, travel);
     let gaps = coverage_gaps(&table, &need, params.threshold_s);
     let policy = Policy::default();
     eprintln!(
-        "{} areas ({:.0} residents) are more than {threshold_min} min from every {kind} (straight line x {} at {} km/h)",
+        "{} areas ({:.0} residents) are more than {threshold_min} min from every {kind} ({})",
         gaps.len(),
         gaps.iter().filter_map(|g| g.population).sum::<f64>(),
-        params.circuity,
-        params.speed_kmh
+        travel.describe(&params)
     );
     let headers = [
         "rank",

@@ -49,6 +49,28 @@ impl Atlas {
         self.areas.iter().find(|a| a.code == code)
     }
 
+    /// How travel is costed for access analyses: the road network when one is
+    /// loaded, otherwise straight line × circuity at the fallback speed of
+    /// `[network]` (defaults 1.3 and 30 km/h).
+    pub fn travel(
+        &self,
+    ) -> (
+        crate::analysis::access::Travel<'_>,
+        crate::analysis::access::AccessParams,
+    ) {
+        use crate::analysis::access::{AccessParams, Travel};
+        let cfg = self.config.network.clone().unwrap_or_default();
+        let params = AccessParams {
+            circuity: cfg.circuity,
+            speed_kmh: cfg.fallback_speed_kmh,
+            ..AccessParams::default()
+        };
+        match &self.network {
+            Some(net) => (Travel::Network(net, cfg.connector_speed_kmh), params),
+            None => (Travel::StraightLine, params),
+        }
+    }
+
     /// Bounding box of all areas in WGS84 `[min_lon, min_lat, max_lon, max_lat]`.
     pub fn bbox_wgs84(&self) -> [f64; 4] {
         use geo::BoundingRect;

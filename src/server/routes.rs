@@ -412,15 +412,20 @@ fn access_body(
     threshold_min: f64,
     desert_below: usize,
 ) -> bytes::Bytes {
-    use crate::analysis::access::{access_table, AccessParams};
+    use crate::analysis::access::{access_table_by, AccessParams, Travel};
     let a = &s.atlas;
     let prem: Vec<&crate::model::Premises> = a.premises.iter().filter(|p| p.kind == kind).collect();
+    let (travel, base) = a.travel();
     let params = AccessParams {
         threshold_s: threshold_min * 60.0,
         desert_below,
-        ..AccessParams::default()
+        ..base
     };
-    let table = access_table(&a.areas, &prem, &params);
+    let table = access_table_by(&a.areas, &prem, &params, travel);
+    let travel_type = match travel {
+        Travel::StraightLine => "straight_line",
+        Travel::Network(..) => "road_network",
+    };
     let mut desert_pop = [0.0f64; 5];
     let mut desert_pop_no_simd = 0.0f64;
     let mut deserts = 0usize;
@@ -459,7 +464,8 @@ fn access_body(
         "premises": prem.len(),
         "threshold_min": threshold_min,
         "method": {
-            "type": "straight_line",
+            "type": travel_type,
+            "description": travel.describe(&params),
             "circuity": params.circuity,
             "speed_kmh": params.speed_kmh,
             "supply": if prem.iter().all(|p| p.capacity.is_some()) { "capacity" } else { "capacity, 1 per premises where unknown" },
@@ -526,11 +532,11 @@ pub async fn premises_reach(
     let state = s.clone();
     let id2 = id.clone();
     let v = tokio::task::spawn_blocking(move || {
-        use crate::analysis::access::{premises_reach, AccessParams};
+        use crate::analysis::access::premises_reach;
         let a = &state.atlas;
         let prem: Vec<&crate::model::Premises> = a.premises.iter().filter(|p| p.kind == kind).collect();
-        let params = AccessParams::default();
-        let all = premises_reach(&a.areas, &state.need, &prem, &bands, &params);
+        let (travel, params) = a.travel();
+        let all = premises_reach(&a.areas, &state.need, &prem, &bands, &params, travel);
         let j = prem.iter().position(|p| p.code == id2).unwrap_or(0);
         let r = &all[j];
         let bands_json: Vec<Value> = r
@@ -550,7 +556,7 @@ pub async fn premises_reach(
             "premises_id": prem[j].code,
             "name": prem[j].name,
             "kind": prem[j].kind,
-            "method": {"type": "straight_line", "circuity": params.circuity, "speed_kmh": params.speed_kmh},
+            "method": {"description": travel.describe(&params)},
             "bands": bands_json,
             "catchment": {"population": r.catchment_population.round(), "simd_quintile_share": r.catchment_simd_share},
         })
@@ -589,14 +595,15 @@ pub async fn gaps(State(s): State<AppState>, Q(q): Q<GapsQuery>) -> Result<Json<
     let state = s.clone();
     let kind = q.kind.clone();
     let v = tokio::task::spawn_blocking(move || {
-        use crate::analysis::access::{access_table, coverage_gaps, AccessParams};
+        use crate::analysis::access::{access_table_by, coverage_gaps, AccessParams};
         let a = &state.atlas;
         let prem: Vec<&crate::model::Premises> = a.premises.iter().filter(|p| p.kind == kind).collect();
+        let (travel, base) = a.travel();
         let params = AccessParams {
             threshold_s: threshold_min * 60.0,
-            ..AccessParams::default()
+            ..base
         };
-        let table = access_table(&a.areas, &prem, &params);
+        let table = access_table_by(&a.areas, &prem, &params, travel);
         let gaps = coverage_gaps(&table, &state.need, params.threshold_s);
         let total_pop: f64 = gaps.iter().filter_map(|g| g.population).sum();
         let rows: Vec<Value> = gaps
@@ -615,7 +622,7 @@ pub async fn gaps(State(s): State<AppState>, Q(q): Q<GapsQuery>) -> Result<Json<
                 })
             })
             .collect();
-        json!({"kind": kind, "threshold_min": threshold_min, "areas": gaps.len(), "population": total_pop, "gaps": rows})
+        json!({"kind": kind, "threshold_min": threshold_min, "method": {"description": travel.describe(&params)}, "areas": gaps.len(), "population": total_pop, "gaps": rows})
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;

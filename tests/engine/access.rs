@@ -4,7 +4,7 @@
 
 use needmap::analysis::access::{
     floating_catchment, nearest_by_cost, population_within_distance, representative_point,
-    CostMatrix, Decay, NearestSites,
+    CostMatrix, Decay, NearestSites, Travel,
 };
 use needmap::io::report::Report;
 use needmap::io::vector::{read_vector, PropValue, RawGeometry};
@@ -171,7 +171,14 @@ fn premises_reach_equals_brute_force_and_catchments_cover_everyone() {
         .collect();
     let params = AccessParams::default();
     let bands = [300.0, 600.0, 1200.0];
-    let reach = premises_reach(&atlas.areas, &need, &prem, &bands, &params);
+    let reach = premises_reach(
+        &atlas.areas,
+        &need,
+        &prem,
+        &bands,
+        &params,
+        Travel::StraightLine,
+    );
     let mps = params.speed_kmh / 3.6;
     for (j, r) in reach.iter().enumerate() {
         for (b, &t) in bands.iter().enumerate() {
@@ -334,4 +341,59 @@ fn access_reach_and_gaps_commands_run_and_protect_counts() {
         .expect("runs");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no premises of kind \"spaceport\""));
+}
+
+#[test]
+fn network_costs_equal_one_to_all_plus_connector_legs() {
+    let atlas = demo_atlas();
+    let net = atlas
+        .network
+        .as_ref()
+        .expect("the demo region has a road network");
+    let connector_kmh = 15.0;
+    let mps = connector_kmh / 3.6;
+    let prem: Vec<[f64; 2]> = atlas
+        .premises
+        .iter()
+        .filter(|p| p.kind == "health_centre")
+        .map(|p| [p.x_m, p.y_m])
+        .collect();
+    let points: Vec<[f64; 2]> = atlas
+        .areas
+        .iter()
+        .map(|a| representative_point(&a.geometry).expect("point"))
+        .collect();
+    let m = CostMatrix::from_network(net, &points, &prem, connector_kmh, 3600.0);
+    assert_eq!(m.n_demand(), points.len());
+    for (j, s) in prem.iter().enumerate() {
+        let (sn, sd) = net.nearest_node(s[0], s[1]).expect("node");
+        let times = net.one_to_all(&[(sn, sd / mps)], f64::INFINITY);
+        for (i, p) in points.iter().enumerate().step_by(7) {
+            let (pn, pd) = net.nearest_node(p[0], p[1]).expect("node");
+            let want = f64::from(times[pn as usize]) + pd / mps;
+            match m.get(i, j as u32) {
+                Some(got) => assert!(
+                    (got - want).abs() < 1e-6,
+                    "area {i} premises {j}: {got} vs {want}"
+                ),
+                None => assert!(
+                    want > 3600.0 || !want.is_finite(),
+                    "pair missing although {want} s"
+                ),
+            }
+        }
+    }
+    // Travel over the network is never quicker than the straight line at the fastest road speed.
+    let fastest_mps = 96.0 / 3.6;
+    for (i, row) in m.rows.iter().enumerate() {
+        for &(j, t) in row {
+            let d = ((points[i][0] - prem[j as usize][0]).powi(2)
+                + (points[i][1] - prem[j as usize][1]).powi(2))
+            .sqrt();
+            assert!(
+                t + 1e-6 >= d / fastest_mps,
+                "area {i} premises {j}: {t} s for {d} m"
+            );
+        }
+    }
 }

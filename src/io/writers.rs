@@ -50,6 +50,30 @@ pub fn multipolygon_json(mp: &MultiPolygon<f64>) -> Value {
     }
 }
 
+/// A British National Grid multipolygon in WGS84 (OSTN15).
+pub fn to_wgs84(mp: &MultiPolygon<f64>) -> Result<MultiPolygon<f64>> {
+    use geo::{Coord, LineString, Polygon};
+    let ring = |ls: &LineString<f64>| -> Result<LineString<f64>> {
+        ls.0.iter()
+            .map(|c| {
+                crate::spatial::crs::bng_to_wgs84(c.x, c.y)
+                    .map(|(x, y)| Coord { x, y })
+                    .map_err(Error::from)
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(LineString)
+    };
+    mp.0.iter()
+        .map(|p| {
+            Ok(Polygon::new(
+                ring(p.exterior())?,
+                p.interiors().iter().map(ring).collect::<Result<Vec<_>>>()?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(MultiPolygon)
+}
+
 /// The published properties of one area.
 pub fn area_properties(
     area: &Area,

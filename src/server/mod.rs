@@ -124,6 +124,10 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/access", get(routes::access))
         .route("/gaps", get(routes::gaps))
         .route("/premises/{id}/reach", get(routes::premises_reach))
+        .route(
+            "/premises/{id}/isochrones",
+            get(routes::premises_isochrones),
+        )
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     let mut app = Router::new()

@@ -628,3 +628,67 @@ pub async fn gaps(State(s): State<AppState>, Q(q): Q<GapsQuery>) -> Result<Json<
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(v))
 }
+
+/// `GET /api/premises/{id}/isochrones?bands_min=5,10,15`: GeoJSON polygons of
+/// the places within each travel-time band of a premises (cumulative, largest
+/// first so smaller bands draw on top). Over the road network when one is
+/// configured (100 m raster, connector legs at the configured speed);
+/// otherwise circles of radius speed × time / circuity.
+pub async fn premises_isochrones(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<ReachQuery>,
+) -> Result<Response, ApiError> {
+    let bands = parse_bands(q.bands_min.as_deref().or(Some("5,10,15")))?;
+    let target = s
+        .atlas
+        .premises
+        .iter()
+        .position(|p| p.code == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no premises {id:?}")))?;
+    let state = s.clone();
+    let body = tokio::task::spawn_blocking(move || -> Result<Value, String> {
+        use crate::analysis::access::Travel;
+        use crate::io::writers::multipolygon_json;
+        use geo::{Area as _, Coord, LineString, MultiPolygon, Polygon};
+        let a = &state.atlas;
+        let p = &a.premises[target];
+        let (travel, params) = a.travel();
+        let polys: Vec<MultiPolygon<f64>> = match travel {
+            Travel::Network(net, connector) => {
+                let mps = connector / 3.6;
+                let (node, d) = net.nearest_node(p.x_m, p.y_m).ok_or("the road network has no nodes")?;
+                let max = bands.iter().copied().fold(0.0, f64::max);
+                let times = net.one_to_all(&[(node, d / mps)], max);
+                net.isochrones(&times, &bands, connector, 100.0)
+            }
+            Travel::StraightLine => bands
+                .iter()
+                .map(|t| {
+                    let r = t * params.speed_kmh / 3.6 / params.circuity;
+                    let ring: Vec<Coord<f64>> = (0..=64)
+                        .map(|k| {
+                            let ang = std::f64::consts::TAU * f64::from(k % 64) / 64.0;
+                            Coord { x: p.x_m + r * ang.cos(), y: p.y_m + r * ang.sin() }
+                        })
+                        .collect();
+                    MultiPolygon(vec![Polygon::new(LineString(ring), vec![])])
+                })
+                .collect(),
+        };
+        let mut features = Vec::new();
+        for (t, mp) in bands.iter().zip(&polys).rev() {
+            let wgs = crate::io::writers::to_wgs84(mp).map_err(|e| e.to_string())?;
+            features.push(json!({
+                "type": "Feature",
+                "properties": {"premises_id": p.code, "minutes": t / 60.0, "area_km2": (mp.unsigned_area() / 1e4).round() / 100.0},
+                "geometry": multipolygon_json(&wgs),
+            }));
+        }
+        Ok(json!({"type": "FeatureCollection", "method": travel.describe(&params), "features": features}))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(ApiError::Internal)?;
+    Ok(geojson(bytes::Bytes::from(body.to_string())))
+}

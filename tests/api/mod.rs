@@ -349,6 +349,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/access",
         "/api/gaps",
         "/api/premises/{id}/reach",
+        "/api/premises/{id}/isochrones",
         "/tiles/{layer}/{z}/{x}/{y}",
         "/tiles/{name}",
     ];
@@ -361,13 +362,16 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "the document describes routes the test does not know"
     );
     for p in paths.keys() {
-        let p = &p.replace(
-            "/api/premises/{id}/reach",
-            &format!(
-                "/api/premises/{}/reach",
-                fixture().state.atlas.premises[0].code
-            ),
-        );
+        let first = &fixture().state.atlas.premises[0].code;
+        let p = &p
+            .replace(
+                "/api/premises/{id}/reach",
+                &format!("/api/premises/{first}/reach"),
+            )
+            .replace(
+                "/api/premises/{id}/isochrones",
+                &format!("/api/premises/{first}/isochrones"),
+            );
         let uri = p
             .replace("{id}", "DZ000001")
             .replace("{name}", "teams")
@@ -806,4 +810,103 @@ async fn premises_reach_and_gaps() {
         StatusCode::BAD_REQUEST,
     )
     .await;
+}
+
+#[tokio::test]
+async fn isochrones_nest_and_grow() {
+    use geo::{Area, Contains, MultiPolygon};
+    let code = fixture().state.atlas.premises[3].code.clone();
+    let v = get_json(&format!("/api/premises/{code}/isochrones?bands_min=3,6,9")).await;
+    let feats = v["features"].as_array().expect("features");
+    assert_eq!(feats.len(), 3);
+    // Largest band first.
+    let mins: Vec<f64> = feats
+        .iter()
+        .map(|f| f["properties"]["minutes"].as_f64().expect("minutes"))
+        .collect();
+    assert_eq!(mins, vec![9.0, 6.0, 3.0]);
+    let areas: Vec<f64> = feats
+        .iter()
+        .map(|f| f["properties"]["area_km2"].as_f64().expect("area"))
+        .collect();
+    assert!(
+        areas[0] > areas[1] && areas[1] > areas[2] && areas[2] > 0.0,
+        "{areas:?}"
+    );
+    // Nested: the vertices of a smaller band lie within (or on) the next larger band.
+    // Bands nest exactly in metres (tests/engine/network.rs); here the shared cell
+    // edges have been through OSTN15 and 6-decimal rounding, so a few vertices on a
+    // shared edge may land a hair outside.
+    let polys: Vec<MultiPolygon<f64>> = feats
+        .iter()
+        .map(|f| {
+            let g: geojson_lite::Geometry =
+                serde_json::from_value(f["geometry"].clone()).expect("geometry");
+            g.into_multipolygon()
+        })
+        .collect();
+    for k in 1..polys.len() {
+        let (outer, inner) = (&polys[k - 1], &polys[k]);
+        assert!(outer.unsigned_area() >= inner.unsigned_area());
+        let total: usize = inner.0.iter().map(|p| p.exterior().0.len()).sum();
+        let inside = inner
+            .0
+            .iter()
+            .flat_map(|p| p.exterior().points())
+            .filter(|pt| outer.contains(pt) || geo::Intersects::intersects(outer, pt))
+            .count();
+        assert!(
+            inside as f64 >= total as f64 * 0.95,
+            "band {k}: {inside} of {total} vertices inside the larger band"
+        );
+    }
+    expect_error(
+        "GET",
+        "/api/premises/NOPE/isochrones",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    expect_error(
+        "GET",
+        &format!("/api/premises/{code}/isochrones?bands_min=x"),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+/// Just enough GeoJSON geometry parsing for the tests.
+mod geojson_lite {
+    use geo::{Coord, LineString, MultiPolygon, Polygon};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(tag = "type")]
+    pub enum Geometry {
+        Polygon {
+            coordinates: Vec<Vec<[f64; 2]>>,
+        },
+        MultiPolygon {
+            coordinates: Vec<Vec<Vec<[f64; 2]>>>,
+        },
+    }
+
+    fn poly(rings: Vec<Vec<[f64; 2]>>) -> Polygon<f64> {
+        let mut ls: Vec<LineString<f64>> = rings
+            .into_iter()
+            .map(|r| LineString(r.into_iter().map(|c| Coord { x: c[0], y: c[1] }).collect()))
+            .collect();
+        let ext = ls.remove(0);
+        Polygon::new(ext, ls)
+    }
+
+    impl Geometry {
+        pub fn into_multipolygon(self) -> MultiPolygon<f64> {
+            match self {
+                Geometry::Polygon { coordinates } => MultiPolygon(vec![poly(coordinates)]),
+                Geometry::MultiPolygon { coordinates } => {
+                    MultiPolygon(coordinates.into_iter().map(poly).collect())
+                }
+            }
+        }
+    }
 }

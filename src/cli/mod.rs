@@ -210,6 +210,25 @@ enum Command {
         #[arg(long, default_value = "none")]
         decay: String,
     },
+    /// Benchmark: one-to-all travel times from N sources over a road network
+    /// (GeoJSON lines with `road_function`); writes the graph as CSV for peers.
+    BenchNetwork {
+        /// Road lines (GeoJSON or Shapefile).
+        #[arg(long)]
+        roads: PathBuf,
+        /// Number of sources (seeded, spread over the nodes).
+        #[arg(long, default_value_t = 500)]
+        sources: usize,
+        /// Timed repetitions.
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+        /// Threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the graph (`from,to,time_s`) and the source nodes here for peer tools.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
     /// Benchmark: nearest site (CSV with x, y columns, metres) for points (raw f64 x,y pairs).
     BenchNearest {
         /// Sites CSV with columns x and y.
@@ -561,6 +580,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             decay,
         } => {
             fca(&demand, &supply, &costs, max_cost_s, &decay)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchNetwork {
+            roads,
+            sources,
+            repeat,
+            threads,
+            export,
+        } => {
+            bench_network(&roads, sources, repeat, threads, export.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchNearest {
@@ -988,6 +1017,85 @@ fn fca(
             None => println!("{id},"),
         }
     }
+    Ok(())
+}
+
+fn bench_network(
+    roads: &Path,
+    sources: usize,
+    repeat: usize,
+    threads: Option<usize>,
+    export: Option<&Path>,
+) -> anyhow::Result<()> {
+    use crate::config::NetworkConfig;
+    use crate::io::report::Report;
+    use rayon::prelude::*;
+    let mut report = Report::new();
+    let display = roads.display().to_string();
+    let t0 = Instant::now();
+    let net = crate::io::roads::load_road_network(
+        roads,
+        &display,
+        &NetworkConfig::default(),
+        &mut report,
+    )
+    .ok_or_else(|| anyhow!("{report}"))?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let n = net.node_count();
+    if n == 0 || sources == 0 {
+        bail!("no nodes or no sources");
+    }
+    // Sources spread over the node ids by a fixed multiplicative step (deterministic).
+    let srcs: Vec<u32> = (0..sources)
+        .map(|k| ((k as u64 * 2_654_435_761) % n as u64) as u32)
+        .collect();
+    if let Some(dir) = export {
+        std::fs::create_dir_all(dir)?;
+        let mut w = csv::Writer::from_path(dir.join("edges.csv"))?;
+        w.write_record(["from", "to", "time_s"])?;
+        for e in net.edges() {
+            w.write_record([
+                e.from.to_string(),
+                e.to.to_string(),
+                format!("{:.17e}", e.travel_time_s),
+            ])?;
+        }
+        w.flush()?;
+        std::fs::write(
+            dir.join("sources.txt"),
+            srcs.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )?;
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()?;
+    let mut times = Vec::new();
+    let mut checksum = 0.0f64;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        checksum = pool.install(|| {
+            srcs.par_iter()
+                .map(|&s| {
+                    net.one_to_all(&[(s, 0.0)], f64::INFINITY)
+                        .iter()
+                        .filter(|t| t.is_finite())
+                        .map(|&t| f64::from(t))
+                        .sum::<f64>()
+                })
+                .sum()
+        });
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        serde_json::json!({"workload": "network one-to-all", "peer": "needmap", "threads": pool.current_num_threads(),
+            "nodes": n, "edges": net.edge_count(), "sources": sources, "build_s": build_s,
+            "median_s": times[times.len() / 2], "min_s": times[0], "sum_reached_s": checksum})
+    );
     Ok(())
 }
 

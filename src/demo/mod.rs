@@ -344,6 +344,14 @@ const KINDS: [PremisesKind; 6] = [
     },
 ];
 
+const NURSERY_PROVIDERS: [&str; 5] = [
+    "Council",
+    "Council",
+    "Little Acorns Nurseries",
+    "Bright Start Childcare",
+    "Forthside Family Trust",
+];
+
 const PROVIDERS: [&str; 7] = [
     "Council",
     "Council",
@@ -555,10 +563,12 @@ pub fn write_demo(dir: &Path, spec: &DemoSpec) -> Result<DemoSummary> {
             let (x, y) = point_in(&preps[k], &mut prng);
             let (lon, lat) = bng_to_wgs84(x, y)?;
             let hours = kind.hours[prng.below(kind.hours.len())];
-            let provider = if kind.kind == "care_provider" {
-                PROVIDERS[2 + prng.below(PROVIDERS.len() - 2)]
-            } else {
-                PROVIDERS[prng.below(2)]
+            // Care is commissioned from several providers; nurseries are council or
+            // partner-provider settings; the rest are run by the council.
+            let provider = match kind.kind {
+                "care_provider" => PROVIDERS[2 + prng.below(PROVIDERS.len() - 2)],
+                "nursery" => NURSERY_PROVIDERS[prng.below(NURSERY_PROVIDERS.len())],
+                _ => PROVIDERS[0],
             };
             let n_services = 1 + prng.below(kind.services.len());
             let services = kind.services[..n_services].join(";");

@@ -615,6 +615,42 @@ pub struct AccessParams {
     pub circuity: f64,
     /// Straight-line travel speed, km/h.
     pub speed_kmh: f64,
+    /// What an area's demand is in 2SFCA/E2SFCA.
+    pub demand: DemandMeasure,
+}
+
+/// Demand of an area in floating-catchment scores.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemandMeasure {
+    /// Resident population.
+    #[default]
+    Population,
+    /// Need-weighted population: population × need score / 100.
+    Need,
+}
+
+impl DemandMeasure {
+    /// Demand per area from the areas and (for `Need`) their need scores.
+    pub fn values(
+        &self,
+        areas: &[crate::model::Area],
+        need: Option<&super::need::NeedMap>,
+    ) -> Vec<f64> {
+        areas
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let pop = a.population.unwrap_or(0.0);
+                match (self, need) {
+                    (DemandMeasure::Need, Some(n)) => {
+                        pop * n.areas[i].need_score.unwrap_or(0.0) / 100.0
+                    }
+                    _ => pop,
+                }
+            })
+            .collect()
+    }
 }
 
 impl Default for AccessParams {
@@ -624,6 +660,7 @@ impl Default for AccessParams {
             desert_below: 2,
             circuity: 1.3,
             speed_kmh: 30.0,
+            demand: DemandMeasure::Population,
         }
     }
 }
@@ -696,16 +733,18 @@ pub fn access_table(
     premises: &[&crate::model::Premises],
     p: &AccessParams,
 ) -> Vec<AreaAccess> {
-    access_table_by(areas, premises, p, Travel::StraightLine)
+    access_table_by(areas, premises, p, Travel::StraightLine, None)
 }
 
-/// [`access_table`] with travel costed as given (straight line or road network).
+/// [`access_table`] with travel costed as given (straight line or road network)
+/// and demand as [`AccessParams::demand`] says (need scores come from `need`).
 /// Distances are straight-line metres to the premises nearest in time.
 pub fn access_table_by(
     areas: &[crate::model::Area],
     premises: &[&crate::model::Premises],
     p: &AccessParams,
     travel: Travel<'_>,
+    need: Option<&super::need::NeedMap>,
 ) -> Vec<AreaAccess> {
     let sites: Vec<[f64; 2]> = premises.iter().map(|x| [x.x_m, x.y_m]).collect();
     let points: Vec<[f64; 2]> = areas
@@ -719,7 +758,7 @@ pub fn access_table_by(
         .map(|x| x.provider.clone().or_else(|| Some(x.code.clone())))
         .collect();
     let choice = provider_choice(&costs, &providers, p.threshold_s);
-    let demand: Vec<f64> = areas.iter().map(|a| a.population.unwrap_or(0.0)).collect();
+    let demand: Vec<f64> = p.demand.values(areas, need);
     let capacity: Vec<f64> = premises.iter().map(|x| x.capacity.unwrap_or(1.0)).collect();
     let two = floating_catchment(
         &demand,

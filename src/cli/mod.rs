@@ -152,6 +152,9 @@ enum Command {
         /// Speed for straight-line travel, km/h (default: `[network] fallback_speed_kmh`, 30).
         #[arg(long)]
         speed_kmh: Option<f64>,
+        /// Demand in 2SFCA/E2SFCA: population, or need (population × need score / 100).
+        #[arg(long, default_value = "population")]
+        demand: String,
         /// Per-area CSV output.
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
@@ -535,17 +538,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             desert_below,
             circuity,
             speed_kmh,
+            demand,
             out,
         } => {
+            let demand = match demand.as_str() {
+                "population" => crate::analysis::access::DemandMeasure::Population,
+                "need" => crate::analysis::access::DemandMeasure::Need,
+                other => bail!("--demand {other:?}: use population or need"),
+            };
             let atlas = load(&ws)?;
             access_command(
                 &atlas,
                 &kind,
                 &bands_m,
-                threshold_min,
-                desert_below,
-                circuity,
-                speed_kmh,
+                (threshold_min, desert_below),
+                (circuity, speed_kmh),
+                demand,
                 out.as_deref(),
             )?;
             Ok(ExitCode::SUCCESS)
@@ -621,10 +629,9 @@ fn access_command(
     atlas: &Atlas,
     kind: &str,
     bands_m: &[f64],
-    threshold_min: f64,
-    desert_below: usize,
-    circuity: Option<f64>,
-    speed_kmh: Option<f64>,
+    (threshold_min, desert_below): (f64, usize),
+    (circuity, speed_kmh): (Option<f64>, Option<f64>),
+    demand: crate::analysis::access::DemandMeasure,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     use crate::analysis::access::{access_table_by, population_within_distance, AccessParams};
@@ -703,8 +710,10 @@ fn access_command(
         desert_below,
         circuity,
         speed_kmh,
+        demand,
     };
-    let table = access_table_by(&atlas.areas, &prem, &params, travel);
+    let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+    let table = access_table_by(&atlas.areas, &prem, &params, travel, Some(&need));
     let mut desert_pop = [0.0f64; 6];
     for (a, t) in atlas.areas.iter().zip(&table) {
         if t.choice_desert {
@@ -863,7 +872,7 @@ fn gaps_command(
         threshold_s: threshold_min * 60.0,
         ..base
     };
-    let table = access_table_by(&atlas.areas, &prem, &params, travel);
+    let table = access_table_by(&atlas.areas, &prem, &params, travel, Some(&need));
     let gaps = coverage_gaps(&table, &need, params.threshold_s);
     let policy = Policy::default();
     eprintln!(

@@ -339,6 +339,8 @@ pub async fn method_not_allowed() -> Response {
 pub struct AccessQuery {
     kind: String,
     #[serde(default)]
+    demand: Option<crate::analysis::access::DemandMeasure>,
+    #[serde(default)]
     threshold_min: Option<f64>,
     #[serde(default)]
     desert_below: Option<usize>,
@@ -371,7 +373,8 @@ pub async fn access(State(s): State<AppState>, Q(q): Q<AccessQuery>) -> Result<R
             kinds.join(", ")
         )));
     }
-    let key = format!("{}|{threshold_min}|{desert_below}", q.kind);
+    let demand = q.demand.unwrap_or_default();
+    let key = format!("{}|{threshold_min}|{desert_below}|{demand:?}", q.kind);
     if let Some(b) = s
         .access_cache
         .lock()
@@ -383,7 +386,7 @@ pub async fn access(State(s): State<AppState>, Q(q): Q<AccessQuery>) -> Result<R
     let state = s.clone();
     let kind = q.kind.clone();
     let body = tokio::task::spawn_blocking(move || {
-        access_body(&state, &kind, threshold_min, desert_below)
+        access_body(&state, &kind, threshold_min, desert_below, demand)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -411,6 +414,7 @@ fn access_body(
     kind: &str,
     threshold_min: f64,
     desert_below: usize,
+    demand: crate::analysis::access::DemandMeasure,
 ) -> bytes::Bytes {
     use crate::analysis::access::{access_table_by, AccessParams, Travel};
     let a = &s.atlas;
@@ -419,9 +423,10 @@ fn access_body(
     let params = AccessParams {
         threshold_s: threshold_min * 60.0,
         desert_below,
+        demand,
         ..base
     };
-    let table = access_table_by(&a.areas, &prem, &params, travel);
+    let table = access_table_by(&a.areas, &prem, &params, travel, Some(&s.need));
     let travel_type = match travel {
         Travel::StraightLine => "straight_line",
         Travel::Network(..) => "road_network",
@@ -471,6 +476,7 @@ fn access_body(
             "supply": if prem.iter().all(|p| p.capacity.is_some()) { "capacity" } else { "capacity, 1 per premises where unknown" },
             "e2sfca_steps": {"minutes": [10, 20, 30], "weights": [1.0, 0.68, 0.22]},
             "e2sfca_uses_threshold": false,
+            "demand": params.demand,
         },
         "choice_deserts": {
             "below": desert_below,
@@ -603,7 +609,7 @@ pub async fn gaps(State(s): State<AppState>, Q(q): Q<GapsQuery>) -> Result<Json<
             threshold_s: threshold_min * 60.0,
             ..base
         };
-        let table = access_table_by(&a.areas, &prem, &params, travel);
+        let table = access_table_by(&a.areas, &prem, &params, travel, Some(&state.need));
         let gaps = coverage_gaps(&table, &state.need, params.threshold_s);
         let total_pop: f64 = gaps.iter().filter_map(|g| g.population).sum();
         let rows: Vec<Value> = gaps

@@ -910,3 +910,35 @@ mod geojson_lite {
         }
     }
 }
+
+#[tokio::test]
+async fn access_demand_can_be_need_weighted() {
+    let pop = get_json("/api/access?kind=nursery&threshold_min=20").await;
+    let need = get_json("/api/access?kind=nursery&threshold_min=20&demand=need").await;
+    assert_eq!(pop["method"]["demand"], "population");
+    assert_eq!(need["method"]["demand"], "need");
+    let differs = pop["areas"]
+        .as_array()
+        .expect("areas")
+        .iter()
+        .zip(need["areas"].as_array().expect("areas"))
+        .filter(|(a, b)| a["access_2sfca"] != b["access_2sfca"])
+        .count();
+    assert!(differs > 0, "need-weighted demand changes the scores");
+    // Nearest premises and provider counts do not depend on the demand measure.
+    for (a, b) in pop["areas"]
+        .as_array()
+        .expect("areas")
+        .iter()
+        .zip(need["areas"].as_array().expect("areas"))
+    {
+        assert_eq!(a["nearest"], b["nearest"]);
+        assert_eq!(a["providers_within"], b["providers_within"]);
+    }
+    expect_error(
+        "GET",
+        "/api/access?kind=nursery&demand=wishes",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}

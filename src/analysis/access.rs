@@ -167,6 +167,41 @@ impl Decay {
         }
     }
 
+    /// Parse `none`, `e2sfca`, `step:600=1,1200=0.68,1800=0.22`, `linear:SECONDS`,
+    /// `exponential:SECONDS` or `gaussian:SECONDS`, and check the parameters.
+    pub fn parse(s: &str) -> Result<Decay, String> {
+        let (kind, arg) = s.split_once(':').unwrap_or((s, ""));
+        let num = |a: &str| {
+            a.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("decay {s:?}: {a:?} is not a number"))
+        };
+        let d = match kind {
+            "none" => Decay::None,
+            "e2sfca" => Decay::e2sfca_default(),
+            "linear" => Decay::Linear { upper_s: num(arg)? },
+            "exponential" => Decay::Exponential { scale_s: num(arg)? },
+            "gaussian" => Decay::Gaussian { sigma_s: num(arg)? },
+            "step" => {
+                let mut steps = Vec::new();
+                for part in arg.split(',') {
+                    let (u, w) = part
+                        .split_once('=')
+                        .ok_or_else(|| format!("decay {s:?}: steps are UPPER_S=WEIGHT separated by commas"))?;
+                    steps.push((num(u)?, num(w)?));
+                }
+                Decay::Step { steps }
+            }
+            other => {
+                return Err(format!(
+                    "unknown decay {other:?}: use none, e2sfca, step:..., linear:S, exponential:S or gaussian:S"
+                ))
+            }
+        };
+        d.validate()?;
+        Ok(d)
+    }
+
     /// Check parameters.
     pub fn validate(&self) -> Result<(), String> {
         let ok = match self {
@@ -617,6 +652,8 @@ pub struct AccessParams {
     pub speed_kmh: f64,
     /// What an area's demand is in 2SFCA/E2SFCA.
     pub demand: DemandMeasure,
+    /// Distance decay of the enhanced score (default: E2SFCA's steps).
+    pub decay: Decay,
 }
 
 /// Demand of an area in floating-catchment scores.
@@ -661,6 +698,7 @@ impl Default for AccessParams {
             circuity: 1.3,
             speed_kmh: 30.0,
             demand: DemandMeasure::Population,
+            decay: Decay::e2sfca_default(),
         }
     }
 }
@@ -679,7 +717,8 @@ pub struct AreaAccess {
     pub choice_desert: bool,
     /// 2SFCA score (capacity per resident within the threshold).
     pub access_2sfca: Option<f64>,
-    /// E2SFCA score (default steps 1 / 0.68 / 0.22 at 10 / 20 / 30 min).
+    /// Enhanced score with the distance decay of [`AccessParams::decay`]
+    /// (E2SFCA's steps 1 / 0.68 / 0.22 at 10 / 20 / 30 min by default).
     pub access_e2sfca: Option<f64>,
 }
 
@@ -767,7 +806,7 @@ pub fn access_table_by(
         Some(p.threshold_s),
         &Decay::None,
     );
-    let enh = floating_catchment(&demand, &capacity, &costs, None, &Decay::e2sfca_default());
+    let enh = floating_catchment(&demand, &capacity, &costs, None, &p.decay);
     // The nearest premises may lie beyond the matrix's reach: find it directly then.
     let grid = NearestSites::new(&sites);
     let mps = p.speed_kmh / 3.6;

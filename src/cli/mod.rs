@@ -155,6 +155,9 @@ enum Command {
         /// Demand in 2SFCA/E2SFCA: population, or need (population × need score / 100).
         #[arg(long, default_value = "population")]
         demand: String,
+        /// Decay of the enhanced score: e2sfca | step:600=1,1200=0.68,... | linear:S | exponential:S | gaussian:S
+        #[arg(long, default_value = "e2sfca")]
+        decay: String,
         /// Per-area CSV output.
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
@@ -539,8 +542,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             circuity,
             speed_kmh,
             demand,
+            decay,
             out,
         } => {
+            let decay = parse_decay(&decay)?;
             let demand = match demand.as_str() {
                 "population" => crate::analysis::access::DemandMeasure::Population,
                 "need" => crate::analysis::access::DemandMeasure::Need,
@@ -553,7 +558,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &bands_m,
                 (threshold_min, desert_below),
                 (circuity, speed_kmh),
-                demand,
+                (demand, decay),
                 out.as_deref(),
             )?;
             Ok(ExitCode::SUCCESS)
@@ -631,7 +636,10 @@ fn access_command(
     bands_m: &[f64],
     (threshold_min, desert_below): (f64, usize),
     (circuity, speed_kmh): (Option<f64>, Option<f64>),
-    demand: crate::analysis::access::DemandMeasure,
+    (demand, decay): (
+        crate::analysis::access::DemandMeasure,
+        crate::analysis::access::Decay,
+    ),
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     use crate::analysis::access::{access_table_by, population_within_distance, AccessParams};
@@ -711,6 +719,7 @@ fn access_command(
         circuity,
         speed_kmh,
         demand,
+        decay,
     };
     let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
     let table = access_table_by(&atlas.areas, &prem, &params, travel, Some(&need));
@@ -918,33 +927,7 @@ fn gaps_command(
 
 /// Parse a decay description (see `needmap fca --help`).
 pub fn parse_decay(s: &str) -> anyhow::Result<crate::analysis::access::Decay> {
-    use crate::analysis::access::Decay;
-    let (kind, arg) = s.split_once(':').unwrap_or((s, ""));
-    let num = |a: &str| {
-        a.trim()
-            .parse::<f64>()
-            .with_context(|| format!("decay {s:?}: {a:?} is not a number"))
-    };
-    let d = match kind {
-        "none" => Decay::None,
-        "e2sfca" => Decay::e2sfca_default(),
-        "linear" => Decay::Linear { upper_s: num(arg)? },
-        "exponential" => Decay::Exponential { scale_s: num(arg)? },
-        "gaussian" => Decay::Gaussian { sigma_s: num(arg)? },
-        "step" => {
-            let mut steps = Vec::new();
-            for part in arg.split(',') {
-                let (u, w) = part
-                    .split_once('=')
-                    .ok_or_else(|| anyhow!("decay {s:?}: steps are UPPER_S=WEIGHT separated by commas"))?;
-                steps.push((num(u)?, num(w)?));
-            }
-            Decay::Step { steps }
-        }
-        other => bail!("unknown decay {other:?}: use none, e2sfca, step:..., linear:S, exponential:S or gaussian:S"),
-    };
-    d.validate().map_err(|e| anyhow!(e))?;
-    Ok(d)
+    crate::analysis::access::Decay::parse(s).map_err(|e| anyhow!(e))
 }
 
 fn read_id_values(path: &Path) -> anyhow::Result<(Vec<String>, Vec<f64>)> {

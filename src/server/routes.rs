@@ -339,6 +339,8 @@ pub async fn method_not_allowed() -> Response {
 pub struct AccessQuery {
     kind: String,
     #[serde(default)]
+    decay: Option<String>,
+    #[serde(default)]
     demand: Option<crate::analysis::access::DemandMeasure>,
     #[serde(default)]
     threshold_min: Option<f64>,
@@ -374,7 +376,15 @@ pub async fn access(State(s): State<AppState>, Q(q): Q<AccessQuery>) -> Result<R
         )));
     }
     let demand = q.demand.unwrap_or_default();
-    let key = format!("{}|{threshold_min}|{desert_below}|{demand:?}", q.kind);
+    let decay_text = q.decay.clone().unwrap_or_else(|| "e2sfca".into());
+    if decay_text.len() > 200 {
+        return Err(ApiError::BadRequest("decay is too long".into()));
+    }
+    let decay = crate::analysis::access::Decay::parse(&decay_text).map_err(ApiError::BadRequest)?;
+    let key = format!(
+        "{}|{threshold_min}|{desert_below}|{demand:?}|{decay_text}",
+        q.kind
+    );
     if let Some(b) = s
         .access_cache
         .lock()
@@ -386,7 +396,7 @@ pub async fn access(State(s): State<AppState>, Q(q): Q<AccessQuery>) -> Result<R
     let state = s.clone();
     let kind = q.kind.clone();
     let body = tokio::task::spawn_blocking(move || {
-        access_body(&state, &kind, threshold_min, desert_below, demand)
+        access_body(&state, &kind, threshold_min, desert_below, (demand, decay))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -414,7 +424,10 @@ fn access_body(
     kind: &str,
     threshold_min: f64,
     desert_below: usize,
-    demand: crate::analysis::access::DemandMeasure,
+    (demand, decay): (
+        crate::analysis::access::DemandMeasure,
+        crate::analysis::access::Decay,
+    ),
 ) -> bytes::Bytes {
     use crate::analysis::access::{access_table_by, AccessParams, Travel};
     let a = &s.atlas;
@@ -424,6 +437,7 @@ fn access_body(
         threshold_s: threshold_min * 60.0,
         desert_below,
         demand,
+        decay,
         ..base
     };
     let table = access_table_by(&a.areas, &prem, &params, travel, Some(&s.need));
@@ -477,6 +491,7 @@ fn access_body(
             "e2sfca_steps": {"minutes": [10, 20, 30], "weights": [1.0, 0.68, 0.22]},
             "e2sfca_uses_threshold": false,
             "demand": params.demand,
+            "decay": params.decay,
         },
         "choice_deserts": {
             "below": desert_below,

@@ -942,3 +942,37 @@ async fn access_demand_can_be_need_weighted() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn access_decay_is_selectable_and_checked() {
+    let step = get_json("/api/access?kind=school").await;
+    let gauss = get_json("/api/access?kind=school&decay=gaussian:600").await;
+    assert_eq!(gauss["method"]["decay"]["type"], "gaussian");
+    assert_eq!(step["method"]["decay"]["type"], "step");
+    let differs = step["areas"]
+        .as_array()
+        .expect("areas")
+        .iter()
+        .zip(gauss["areas"].as_array().expect("areas"))
+        .filter(|(a, b)| a["access_e2sfca"] != b["access_e2sfca"])
+        .count();
+    assert!(differs > 0);
+    expect_error(
+        "GET",
+        "/api/access?kind=school&decay=gaussian:-5",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        "GET",
+        "/api/access?kind=school&decay=magic",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_error(
+        "GET",
+        "/api/access?kind=school&decay=step:600",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}

@@ -82,9 +82,11 @@ pub struct RoadEdge {
 }
 
 /// Sample points of [`RoadNetwork::isochrones`] reach cell centres this far,
-/// metres (or one cell, when cells are larger). 250 m is about the largest gap
-/// between OS Open Roads links in a built-up area.
-pub const CONNECTOR_REACH_M: f64 = 250.0;
+/// metres (or one cell, when cells are larger). 400 m covers the middle of a
+/// 600-800 m block between roads (rural grids and the demo region's street
+/// grid), at a connector cost of 96 s at 15 km/h; 250 m left such blocks as
+/// holes in the isochrones.
+pub const CONNECTOR_REACH_M: f64 = 400.0;
 
 /// The raster of [`RoadNetwork::isochrones`] has at most this many cells; larger
 /// extents get larger cells.

@@ -365,13 +365,16 @@ fn grid_isochrones_cover_what_is_reached() {
     assert!(!inside(&bands[0], 205.0, 5.0)); // (205, 0) is 20.5 s away, then 0.5 s
     assert!(!inside(&bands[0], 155.0, 155.0)); // (150, 100) is 25 s away, then 5.5 s
     assert!(inside(&bands[1], 155.0, 155.0));
-    // Everything within 250 m of a road is lit after an hour, and nothing further.
-    assert!(inside(&bands[2], 645.0, 205.0));
-    assert!(!inside(&bands[2], 655.0, 205.0));
+    // Everything within the connector reach R of a road (roads span 0-400 m) is lit
+    // after an hour, and nothing further.
+    let r = needmap::spatial::network::CONNECTOR_REACH_M;
+    assert!(inside(&bands[2], 400.0 + r - 5.0, 205.0));
+    assert!(!inside(&bands[2], 400.0 + r + 5.0, 205.0));
     let a: Vec<f64> = bands.iter().map(|b| b.unsigned_area()).collect();
     assert!(a[0] < a[1] && a[1] < a[2], "{a:?}");
-    // 900 m × 900 m, with corners rounded by the 250 m reach: 810,000 − (4 − π)·250² m².
-    let want = 900.0 * 900.0 - (4.0 - std::f64::consts::PI) * 250.0 * 250.0;
+    // (400 + 2R) m square, with corners rounded by the reach: (400 + 2R)² − (4 − π)·R² m².
+    let side = 400.0 + 2.0 * r;
+    let want = side * side - (4.0 - std::f64::consts::PI) * r * r;
     assert!((a[2] - want).abs() / want < 0.01, "{} vs {want}", a[2]);
     // Unusable arguments give empty polygons.
     assert!(net.isochrones(&t, &[60.0], 0.0, 10.0)[0].0.is_empty());

@@ -1,7 +1,7 @@
 // Browser test: a real needmap server on loopback, Debian's chromium driven
 // headless by playwright-core. Loads the map, checks the area layer is drawn
 // with no console errors (playwright starts it with a fresh profile), clicks an area, reads its panel against the API,
-// and saves a screenshot.
+// colours by access and catchments, draws a premises' travel-time bands, and saves screenshots.
 //
 //   node e2e/map.e2e.mjs            (from web/, after `npm run build` and `cargo build`)
 // Env: NEEDMAP_BIN (default ../target/debug/needmap), CHROMIUM (default /usr/bin/chromium),
@@ -150,7 +150,7 @@ try {
     });
     check('access legend loads for the default kind', legend.state === 'loaded', legend.text.slice(0, 200));
     check('access legend counts every area', legend.total === acc.areas.length, `${legend.total} vs ${acc.areas.length}`);
-    check('access legend is in minutes and states the method', /min/.test(legend.text) && legend.text.includes('straight line'), legend.text.slice(0, 300));
+    check('access legend is in minutes and states the method', /min/.test(legend.text) && /straight line|road network/.test(legend.text), legend.text.slice(0, 300));
     const state = await page.evaluate(() => {
       const map = window.__needmap.map;
       return {
@@ -188,6 +188,102 @@ try {
     await page.evaluate(() => window.__needmap.setVariable('need_score'));
     const gone = await page.evaluate(() => document.querySelector('#area-panel .area-access') === null && document.querySelector('#legend').dataset.variable === 'need_score');
     check('back to need score: no access block, need legend', gone);
+
+    // Catchments: every area coloured by the palette index of its nearest premises.
+    await page.evaluate((k) => window.__needmap.setAccess(k, 15), kind);
+    await page.evaluate(() => window.__needmap.setVariable('access_catchment'));
+    await waitAccess('access_catchment', `${kind}|15`);
+    const catch_ = await page.evaluate((n) => {
+      const map = window.__needmap.map;
+      const idx = [];
+      for (let id = 0; id < n; id++) idx.push(map.getFeatureState({ source: 'areas', sourceLayer: 'areas', id }).access_catchment);
+      return {
+        idx,
+        paint: JSON.stringify(map.getPaintProperty('areas-fill', 'fill-color')),
+        text: document.querySelector('#legend').innerText,
+        palette: document.querySelectorAll('#legend .legend-palette .swatch').length,
+      };
+    }, acc.areas.length);
+    const withNearest = acc.areas.map((a, i) => [a.nearest, catch_.idx[i]]);
+    check(
+      'catchments set feature-state on every area',
+      withNearest.every(([near, i]) => (near ? Number.isInteger(i) && i >= 0 : i === null)),
+      JSON.stringify(catch_.idx.slice(0, 20)),
+    );
+    const byPremises = new Map();
+    for (const [near, i] of withNearest) if (near) byPremises.set(near, [...(byPremises.get(near) ?? []), i]);
+    check('areas of one catchment share a colour', [...byPremises.values()].every((l) => l.every((i) => i === l[0])));
+    // The palette has 11 colours: up to 11 catchments all differ.
+    if (byPremises.size <= 11) {
+      check('every catchment has its own colour', new Set([...byPremises.values()].map((l) => l[0])).size === byPremises.size);
+    }
+    check('catchments are drawn from feature-state', catch_.paint.includes('access_catchment'), catch_.paint.slice(0, 120));
+    check('the catchment legend explains the colours', catch_.text.includes('served most quickly by one') && catch_.text.includes(`${acc.premises} premises`), catch_.text.slice(0, 300));
+    await page.evaluate(() => new Promise((r) => { const m = window.__needmap.map; m.once('idle', r); m.triggerRepaint(); }));
+    await page.screenshot({ path: shot.replace(/\.png$/, '-catchments.png') });
+    await page.evaluate(() => window.__needmap.setVariable('need_score'));
+  }
+
+  // Travel-time bands of one premises: three bands drawn, the legend block, Clear.
+  const premises = await (await fetch(`${base}/api/premises`)).json();
+  const target = premises.features.find((f) => f.properties.kind === 'social_work_office') ?? premises.features[0];
+  if (target) {
+    const pid = String(target.properties.premises_id);
+    const iso = await (await fetch(`${base}/api/premises/${encodeURIComponent(pid)}/isochrones?bands_min=5,10,15`)).json();
+    await page.evaluate((id) => window.__needmap.showIsochrones(id), pid);
+    const bands = await page.evaluate(() => {
+      const map = window.__needmap.map;
+      const f = map.queryRenderedFeatures({ layers: ['isochrones-fill'] });
+      const block = document.querySelector('#isochrones');
+      const order = map.getStyle().layers.map((l) => l.id);
+      return {
+        minutes: [...new Set(f.map((x) => x.properties.minutes))].sort((a, b) => a - b),
+        state: block.dataset.state,
+        id: block.dataset.premisesId,
+        text: block.innerText,
+        above: order.indexOf('isochrones-fill') > order.indexOf('areas-fill') && order.indexOf('isochrones-fill') < order.indexOf('premises-circles'),
+      };
+    });
+    check('the API gives three bands', iso.features?.length === 3, String(iso.features?.length));
+    check('showIsochrones draws three band features', JSON.stringify(bands.minutes) === '[5,10,15]', JSON.stringify(bands.minutes));
+    check('bands lie above the areas and below the premises', bands.above);
+    check(
+      'the bands legend names the premises, areas and method',
+      bands.state === 'loaded' && bands.id === pid && bands.text.includes(`Within 5 / 10 / 15 min of ${target.properties.name}`) && /km²/.test(bands.text) && bands.text.includes(iso.method ?? 'Travel'),
+      bands.text.slice(0, 300),
+    );
+    await page.screenshot({ path: shot.replace(/\.png$/, '-isochrones.png') });
+    // The popup button draws the bands of the premises clicked.
+    const pt = await page.evaluate(() => {
+      const map = window.__needmap.map;
+      const r = map.getCanvas().getBoundingClientRect();
+      const left = document.querySelector('#controls').getBoundingClientRect().right + 30;
+      for (const f of map.queryRenderedFeatures({ layers: ['premises-circles'] })) {
+        const p = map.project(f.geometry.coordinates);
+        const x = p.x + r.left;
+        const y = p.y + r.top;
+        if (x > left && x < r.right - 80 && y > r.top + 120 && y < r.bottom - 120) {
+          const top = map.queryRenderedFeatures([p.x, p.y], { layers: ['premises-circles'] })[0];
+          if (top) return { x, y, id: String(top.properties.premises_id) };
+        }
+      }
+      return null;
+    });
+    if (pt) {
+      await page.mouse.click(pt.x, pt.y);
+      await page.locator('.premises-popup button[data-action="isochrones"]').click();
+      await page.waitForFunction((id) => { const b = document.querySelector('#isochrones'); return b.dataset.premisesId === id && b.dataset.state !== 'loading'; }, pt.id, { timeout: 30_000 });
+      const st = await page.evaluate(() => document.querySelector('#isochrones').dataset.state);
+      check('the popup button draws that premises\' bands', st === 'loaded', `${pt.id}: ${st}`);
+      await page.keyboard.press('Escape');
+    }
+    await page.locator('#isochrones-clear').click();
+    await page.evaluate(() => new Promise((r) => { const m = window.__needmap.map; m.once('idle', r); m.triggerRepaint(); }));
+    const cleared = await page.evaluate(() => ({
+      hidden: document.querySelector('#isochrones').hidden,
+      n: window.__needmap.map.queryRenderedFeatures({ layers: ['isochrones-fill'] }).length,
+    }));
+    check('Clear removes the bands', cleared.hidden && cleared.n === 0, JSON.stringify(cleared));
   }
 
   check('no request leaves loopback', requests.every((u) => u.startsWith(base) || u.startsWith('data:') || u.startsWith('blob:')), requests.filter((u) => !u.startsWith(base)).join(' '));

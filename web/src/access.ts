@@ -3,7 +3,7 @@
 // Pure (no DOM, no map): unit-tested in test/access.test.ts.
 
 import type { ExpressionSpecification } from 'maplibre-gl';
-import type { AccessArea, AccessMethod, AccessResponse, AreaProperties } from './api';
+import type { AccessArea, AccessMethod, AccessResponse, AreaProperties, PremisesCollection } from './api';
 import { NO_VALUE, formatAccessScore, formatMinutes, formatNumber, kindPhrase, minuteClassLabel } from './format';
 import {
   NO_DATA_COLOUR,
@@ -48,17 +48,25 @@ export function accessKey(kind: string, thresholdMin: number): string {
 
 // ---------------------------------------------------------------- feature-state
 
-/** Feature-state key holding each access variable's value on the `areas` features. */
+/** The access variables whose value is a number read from the area's own row. */
+export type NumericAccessVariable = Exclude<AccessVariable, 'access_catchment'>;
+export const NUMERIC_ACCESS_VARIABLES: readonly NumericAccessVariable[] = ['access_travel_time', 'access_providers', 'access_e2sfca'];
+
+/**
+ * Feature-state key holding each access variable's value on the `areas` features. For
+ * catchments the value is the palette index of the area's nearest premises.
+ */
 export const ACCESS_STATE_KEYS: Record<AccessVariable, string> = {
   access_travel_time: 'access_minutes',
   access_providers: 'access_providers',
   access_e2sfca: 'access_e2sfca_k',
+  access_catchment: 'access_catchment',
 };
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** The value of an access variable for one area, in legend units (minutes; count; per 1,000 residents). */
-export function accessValue(row: AccessArea | null | undefined, v: AccessVariable): number | null {
+export function accessValue(row: AccessArea | null | undefined, v: NumericAccessVariable): number | null {
   if (!row) return null;
   switch (v) {
     case 'access_travel_time': {
@@ -74,10 +82,17 @@ export function accessValue(row: AccessArea | null | undefined, v: AccessVariabl
   }
 }
 
-/** The feature-state of one area: every access variable's value (null when unknown). */
-export function accessFeatureState(row: AccessArea | null | undefined): Record<string, number | null> {
+/**
+ * The feature-state of one area: every access variable's value (null when unknown), the
+ * catchment's palette index from `catchments` (premises code -> index; see catchmentColours).
+ */
+export function accessFeatureState(
+  row: AccessArea | null | undefined,
+  catchments?: ReadonlyMap<string, number> | null,
+): Record<string, number | null> {
   const out: Record<string, number | null> = {};
-  for (const v of Object.keys(ACCESS_STATE_KEYS) as AccessVariable[]) out[ACCESS_STATE_KEYS[v]] = accessValue(row, v);
+  for (const v of NUMERIC_ACCESS_VARIABLES) out[ACCESS_STATE_KEYS[v]] = accessValue(row, v);
+  out[ACCESS_STATE_KEYS.access_catchment] = catchmentIndex(row, catchments);
   return out;
 }
 
@@ -95,6 +110,161 @@ export function alignAccess(areas: readonly Partial<AreaProperties>[], rows: rea
     const r = rows[i];
     return r && typeof r.area_id !== 'string' ? r : null;
   });
+}
+
+// ---------------------------------------------------------------- catchments
+
+/** The qualitative palette of the catchments (the variable's anchors: ColorBrewer Set3 without grey). */
+export const CATCHMENT_PALETTE: readonly string[] = variableDef('access_catchment').anchors;
+
+/** [lon, lat] of each premises of one kind, by premises code (`premises_id`). */
+export function premisesLocations(fc: PremisesCollection | null | undefined, kind: string): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
+  for (const f of fc?.features ?? []) {
+    if (f?.properties?.kind !== kind || f.geometry?.type !== 'Point') continue;
+    const [lon, lat] = f.geometry.coordinates;
+    if (Number.isFinite(lon) && Number.isFinite(lat)) out.set(String(f.properties.premises_id), [lon, lat]);
+  }
+  return out;
+}
+
+/** Approximate ground distance between two [lon, lat] points, km (equirectangular; fine at city scale). */
+export function distanceKm(a: readonly [number, number], b: readonly [number, number]): number {
+  const k = Math.cos((((a[1] + b[1]) / 2) * Math.PI) / 180);
+  const dx = (a[0] - b[0]) * 111.32 * k;
+  const dy = (a[1] - b[1]) * 110.57;
+  return Math.hypot(dx, dy);
+}
+
+/** CIE L*a*b* (D65) of a #rrggbb colour. */
+export function hexToLab(hex: string): [number, number, number] {
+  const n = parseInt(hex.replace('#', ''), 16);
+  const lin = (c: number): number => {
+    const v = c / 255;
+    return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const [r, g, b] = [lin((n >> 16) & 255), lin((n >> 8) & 255), lin(n & 255)];
+  const x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
+  const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  const z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+  const f = (t: number): number => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+}
+
+/** Colour difference ΔE*ab (CIE 1976) between two #rrggbb colours. */
+export function deltaE(a: string, b: string): number {
+  const p = hexToLab(a);
+  const q = hexToLab(b);
+  return Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+}
+
+/** Colours closer than this (ΔE*ab) count as partly the same colour when catchments are coloured. */
+export const SIMILAR_DELTA_E = 40;
+
+/**
+ * How much two palette colours count as the same (1 = identical, 0 = clearly different):
+ * 1 - ΔE / SIMILAR_DELTA_E, at least 0.
+ */
+export function colourSameness(palette: readonly string[]): number[][] {
+  return palette.map((a, i) => palette.map((b, j) => (i === j ? 1 : Math.max(0, 1 - deltaE(a, b) / SIMILAR_DELTA_E))));
+}
+
+/**
+ * A palette index for every premises that is the nearest of at least one area, chosen so
+ * that catchments next to each other differ: premises are taken largest catchment first
+ * (then by code) and each gets the colour whose closest premises already holding it — or a
+ * similar colour, whose distance is stretched by 1 / sameness — is farthest away. This is a
+ * greedy colouring of the premises' proximity, a cheap stand-in for catchment adjacency
+ * (which needs the polygons). Ties go to the least used colour, then the lowest index, so
+ * with no more catchments than colours all differ. Premises with no known location get the
+ * least used colour (so, in order, index modulo the palette size).
+ */
+export function catchmentColours(
+  rows: readonly (AccessArea | null | undefined)[],
+  locations: ReadonlyMap<string, readonly [number, number]>,
+  palette: readonly string[] = CATCHMENT_PALETTE,
+): Map<string, number> {
+  const size = new Map<string, number>();
+  for (const r of rows) {
+    const code = r?.nearest;
+    if (typeof code === 'string' && code) size.set(code, (size.get(code) ?? 0) + 1);
+  }
+  const codes = [...size.keys()].sort((a, b) => size.get(b)! - size.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
+  const out = new Map<string, number>();
+  const n = Math.max(1, palette.length);
+  const same = palette.length ? colourSameness(palette) : [[1]];
+  const uses = new Array<number>(n).fill(0);
+  const placed: { at: readonly [number, number]; colour: number }[] = [];
+  for (const code of codes) {
+    const at = locations.get(code);
+    // Effective distance to the closest premises already holding each colour (or a similar one).
+    const score = new Array<number>(n).fill(Infinity);
+    if (at) {
+      for (const p of placed) {
+        const d = distanceKm(at, p.at);
+        for (let c = 0; c < n; c++) {
+          const w = same[c][p.colour];
+          if (w > 0) score[c] = Math.min(score[c], d / w);
+        }
+      }
+    }
+    let best = 0;
+    for (let c = 1; c < n; c++) {
+      if (score[c] > score[best] || (score[c] === score[best] && uses[c] < uses[best])) best = c;
+    }
+    out.set(code, best);
+    uses[best]++;
+    if (at) placed.push({ at, colour: best });
+  }
+  return out;
+}
+
+/** The palette index of an area's catchment (its nearest premises), or null. */
+export function catchmentIndex(row: AccessArea | null | undefined, catchments: ReadonlyMap<string, number> | null | undefined): number | null {
+  const code = row?.nearest;
+  if (typeof code !== 'string' || !catchments) return null;
+  return catchments.get(code) ?? null;
+}
+
+/** `fill-color` of the areas for the catchments: the palette colour of the index in the feature-state. */
+export function catchmentFillExpression(palette: readonly string[] = CATCHMENT_PALETTE): ExpressionSpecification | string {
+  if (palette.length === 0) return NO_DATA_COLOUR;
+  const input = accessInput('access_catchment');
+  const stops = palette.flatMap((c, i) => [i, c]);
+  const match = ['match', input, ...stops, NO_DATA_COLOUR] as unknown as ExpressionSpecification;
+  return ['case', ['==', ['typeof', input], 'number'], match, NO_DATA_COLOUR];
+}
+
+/** "1 premises" reads oddly either way: the count and "premises". */
+function premisesCount(n: number): string {
+  return `${formatNumber(n)} premises`;
+}
+
+/**
+ * The legend of the catchments: a title, a short explanation instead of one row per
+ * premises, the palette colours in use as a strip, areas with no nearest premises as no
+ * data, and the travel method.
+ */
+export function buildCatchmentLegend(
+  rows: readonly (AccessArea | null)[],
+  catchments: ReadonlyMap<string, number>,
+  ctx: AccessContext,
+  palette: readonly string[] = CATCHMENT_PALETTE,
+): Legend {
+  let missing = 0;
+  for (const r of rows) if (catchmentIndex(r, catchments) === null) missing++;
+  const used = [...new Set(catchments.values())].sort((a, b) => a - b).map((i) => palette[i]).filter((c): c is string => !!c);
+  const { title, note } = accessTitle('access_catchment', { ...ctx, catchments: catchments.size });
+  return {
+    variable: 'access_catchment',
+    title,
+    note,
+    breaks: [],
+    entries: [],
+    noData: { colour: NO_DATA_COLOUR, label: NO_DATA_LABEL, count: missing },
+    footnotes: [`Travel: ${methodNote(ctx.method)}.`],
+    palette: used,
+  };
 }
 
 // ---------------------------------------------------------------- classes
@@ -170,6 +340,8 @@ export interface AccessContext {
   below?: number;
   method?: AccessMethod | null;
   choiceDeserts?: AccessResponse['choice_deserts'] | null;
+  /** Catchments drawn: premises that are the nearest of at least one area. */
+  catchments?: number | null;
 }
 
 /** The context of a legend from an /api/access response. */
@@ -184,15 +356,19 @@ export function accessContext(r: AccessResponse): AccessContext {
   };
 }
 
-/** "straight line × 1.3 at 30 km/h"; other methods by name. */
+/**
+ * "straight line × 1.3 at 30 km/h"; other methods by the server's description
+ * ("road network, 15 km/h to and from the nearest road node"), else by name.
+ */
 export function methodNote(m: AccessMethod | null | undefined): string {
   if (!m) return 'method not stated';
-  if (m.type === 'straight_line') {
+  if (m.type === 'straight_line' && (typeof m.circuity === 'number' || typeof m.speed_kmh === 'number' || !m.description)) {
     const parts = ['straight line'];
     if (typeof m.circuity === 'number') parts.push(`× ${formatNumber(m.circuity, 2)}`);
     if (typeof m.speed_kmh === 'number') parts.push(`at ${formatNumber(m.speed_kmh, 1)} km/h`);
     return parts.join(' ');
   }
+  if (typeof m.description === 'string' && m.description.trim()) return m.description.trim();
   return m.type ? m.type.replace(/_/g, ' ') : 'method not stated';
 }
 
@@ -242,6 +418,15 @@ export function accessTitle(v: AccessVariable, ctx: AccessContext): { title: str
         title: `Accessibility (E2SFCA): ${kind}`,
         note: 'Quintiles of areas; capacity per 1,000 residents, weighted by travel time (10/20/30 min steps); darker = poorer access.',
       };
+    case 'access_catchment': {
+      const n = typeof ctx.premises === 'number' ? `; ${premisesCount(ctx.premises)}` : '';
+      const c = ctx.catchments;
+      const some = typeof c === 'number' && typeof ctx.premises === 'number' && c < ctx.premises ? `, ${formatNumber(c)} nearest to at least one area` : '';
+      return {
+        title: `Nearest ${kind} (catchments)`,
+        note: `Each colour is the area served most quickly by one ${kind}${n}${some}. Nearby catchments get different colours.`,
+      };
+    }
   }
 }
 
@@ -250,7 +435,7 @@ export function accessTitle(v: AccessVariable, ctx: AccessContext): { title: str
  * the area has none): classes, colours, labels and counts. Areas with no value are
  * counted as no data, as they are drawn.
  */
-export function buildAccessLegend(v: AccessVariable, rows: readonly (AccessArea | null)[], ctx: AccessContext): Legend {
+export function buildAccessLegend(v: NumericAccessVariable, rows: readonly (AccessArea | null)[], ctx: AccessContext): Legend {
   const def = variableDef(v);
   const values: number[] = [];
   let missing = 0;

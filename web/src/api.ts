@@ -113,10 +113,12 @@ export interface SearchResponse {
 
 /** `method` of GET /api/access: how travel times were estimated. */
 export interface AccessMethod {
-  /** "straight_line": distance × circuity / speed. */
+  /** "straight_line": distance × circuity / speed; "road_network": over the roads. */
   type: string;
   circuity?: number;
   speed_kmh?: number;
+  /** The server's own words, e.g. "road network, 15 km/h to and from the nearest road node". */
+  description?: string;
 }
 
 /** `choice_deserts` of GET /api/access: areas with fewer than `below` providers within the threshold. */
@@ -155,6 +157,24 @@ export interface AccessResponse {
   method: AccessMethod;
   choice_deserts: ChoiceDeserts;
   areas: AccessArea[];
+}
+
+/** Properties of one band of GET /api/premises/{id}/isochrones. */
+export interface IsochroneProperties {
+  premises_id: string | number;
+  /** The band's travel time, minutes (the places reached within it). */
+  minutes: number;
+  /** Area of the band's polygons, km². */
+  area_km2: number;
+}
+
+/**
+ * GET /api/premises/{id}/isochrones?bands_min=: one (Multi)Polygon per band, cumulative
+ * (each band holds the smaller ones), largest band first.
+ */
+export interface IsochroneCollection extends FeatureCollection<Polygon | MultiPolygon, IsochroneProperties> {
+  /** How travel was timed, e.g. "road network, 15 km/h to and from the nearest road node". */
+  method?: string;
 }
 
 /** The JSON body of every non-2xx response. */
@@ -270,6 +290,22 @@ export async function getAccess(kind: string, thresholdMin: number, signal?: Abo
   const body = await fetchJson<AccessResponse>(url, signal);
   if (typeof body !== 'object' || body === null || !Array.isArray(body.areas)) {
     throw new ApiError(200, 'bad_response', 'The access table is not in the expected form {"areas": [...]}', url);
+  }
+  return body;
+}
+
+/** The URL of GET /api/premises/{id}/isochrones for bands in minutes (e.g. 5,10,15). */
+export function isochronesUrl(premisesId: string | number, bandsMin: readonly number[]): string {
+  const bands = bandsMin.map((b) => String(b)).join(',');
+  return `/api/premises/${encodeURIComponent(String(premisesId))}/isochrones?bands_min=${encodeURIComponent(bands).replace(/%2C/g, ',')}`;
+}
+
+/** Travel-time bands around one premises. */
+export async function getIsochrones(premisesId: string | number, bandsMin: readonly number[], signal?: AbortSignal): Promise<IsochroneCollection> {
+  const url = isochronesUrl(premisesId, bandsMin);
+  const body = await fetchJson<IsochroneCollection>(url, signal);
+  if (typeof body !== 'object' || body === null || body.type !== 'FeatureCollection' || !Array.isArray(body.features)) {
+    throw new ApiError(200, 'bad_response', 'The travel-time bands are not a GeoJSON FeatureCollection', url);
   }
   return body;
 }

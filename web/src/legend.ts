@@ -8,7 +8,7 @@ import { decileLabel, formatBreak } from './format';
 /** The area properties (in the tiles and /api/areas) that can drive the choropleth. */
 export type AreaVariable = 'need_score' | 'simd_decile' | 'rate_per_1000';
 /** Access to a kind of premises (GET /api/access), drawn through feature-state. */
-export type AccessVariable = 'access_travel_time' | 'access_providers' | 'access_e2sfca';
+export type AccessVariable = 'access_travel_time' | 'access_providers' | 'access_e2sfca' | 'access_catchment';
 /** Every choropleth variable of the layer switcher. */
 export type Variable = AreaVariable | AccessVariable;
 
@@ -22,9 +22,10 @@ export interface VariableDef {
   note: string;
   /**
    * 'quantile': breaks from the data; 'decile': fixed classes 1..10; 'minutes': nice
-   * minute breaks (src/access.ts); 'count': fixed provider-count classes (src/access.ts).
+   * minute breaks (src/access.ts); 'count': fixed provider-count classes (src/access.ts);
+   * 'category': one colour per catchment from a qualitative palette (src/access.ts).
    */
-  mode: 'quantile' | 'decile' | 'minutes' | 'count';
+  mode: 'quantile' | 'decile' | 'minutes' | 'count' | 'category';
   /** 'area': an area property; 'access': from /api/access for the chosen premises kind. */
   group: 'area' | 'access';
   classes: number;
@@ -107,6 +108,18 @@ export const VARIABLES: readonly VariableDef[] = [
     classes: 5,
     // ColorBrewer RdPu, 5 classes, reversed: the poorest access darkest.
     anchors: ['#7a0177', '#c51b8a', '#f768a1', '#fbb4b9', '#feebe2'],
+  },
+  {
+    id: 'access_catchment',
+    label: 'Nearest premises (catchments)',
+    title: 'Nearest premises (catchments)',
+    note: 'Each colour is the area served most quickly by one premises',
+    mode: 'category',
+    group: 'access',
+    classes: 11,
+    // ColorBrewer Set3 without its grey (kept for "no data"): a qualitative palette whose
+    // colours are assigned to premises so that nearby catchments differ (src/access.ts).
+    anchors: ['#8dd3c7', '#ffffb3', '#bebada', '#fb8072', '#80b1d3', '#fdb462', '#b3de69', '#fccde5', '#bc80bd', '#ccebc5', '#ffed6f'],
   },
 ];
 
@@ -233,6 +246,11 @@ export interface Legend {
   noData: LegendEntry;
   /** Lines shown under the legend list (access: method and choice-desert summary). */
   footnotes?: string[];
+  /**
+   * Categorical legends (catchments): the colours in use, drawn as one strip of swatches
+   * instead of one row per category (`entries` is then empty).
+   */
+  palette?: string[];
 }
 
 /** The numeric value of `variable` in an area's properties, or null. */
@@ -346,7 +364,20 @@ export function renderLegend(container: HTMLElement, legend: Legend): void {
   const rows = [...legend.entries];
   for (const e of rows) list.append(legendRow(e, false));
   list.append(legendRow(legend.noData, true));
-  container.append(h, note, list);
+  container.append(h, note);
+  if (legend.palette?.length) {
+    const strip = document.createElement('div');
+    strip.className = 'legend-palette';
+    strip.setAttribute('aria-hidden', 'true');
+    for (const c of legend.palette) {
+      const sw = document.createElement('span');
+      sw.className = 'swatch';
+      sw.style.backgroundColor = c;
+      strip.append(sw);
+    }
+    container.append(strip);
+  }
+  container.append(list);
   for (const line of legend.footnotes ?? []) {
     const p = document.createElement('p');
     p.className = 'legend-footnote';

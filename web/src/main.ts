@@ -24,6 +24,7 @@ import {
   getArea,
   getAreaAttributes,
   getEquity,
+  getIsochrones,
   getMeta,
   getPremises,
   searchAreas,
@@ -75,9 +76,14 @@ import {
   accessTitle,
   alignAccess,
   buildAccessLegend,
+  buildCatchmentLegend,
+  catchmentColours,
+  catchmentFillExpression,
   defaultAccessKind,
   methodNote,
+  premisesLocations,
 } from './access';
+import { ISOCHRONE_BANDS, ISOCHRONE_FILL_OPACITY, bandsBbox, isochroneLegend, prepareBands } from './isochrones';
 import {
   accessBlock,
   byId,
@@ -92,6 +98,7 @@ import {
   renderEquityMessage,
   renderFooter,
   renderHeader,
+  renderIsochrones,
   renderLayerSwitcher,
   renderPremisesToggles,
   renderSearchResults,
@@ -104,17 +111,21 @@ import {
 } from './panels';
 import {
   AREAS_TILE_LAYER,
+  AREA_OUTLINE_OPACITY,
+  CATCHMENT_OUTLINE_OPACITY,
   HATCH_IMAGE,
   LOADING_FILL,
   LYR_AREAS_FILL,
   LYR_AREAS_HOVER,
   LYR_AREAS_NODATA,
+  LYR_AREAS_OUTLINE,
   LYR_AREAS_SELECTED,
   LYR_AREAS_SELECTED_CASING,
   LYR_PREMISES,
   NOTHING,
   OTHER_KIND_COLOUR,
   SRC_AREAS,
+  SRC_ISOCHRONES,
   SRC_PREMISES,
   areaLayers,
   baseStyle,
@@ -124,6 +135,7 @@ import {
   boundaryStyle,
   hatchPattern,
   highlightLayers,
+  isochroneLayers,
   kindColours,
   premisesEmphasis,
   premisesFilter,
@@ -153,6 +165,11 @@ export interface NeedmapHandle {
    * access variable is shown, resolves once the map is recoloured (or the error shown).
    */
   setAccess: (kind: string, thresholdMin: number) => Promise<void>;
+  /**
+   * Draw the travel-time bands (5, 10, 15 min) of one premises, replacing any shown.
+   * Resolves once they are drawn and the map is idle, or once the error is shown.
+   */
+  showIsochrones: (premisesId: string | number) => Promise<void>;
 }
 
 declare global {
@@ -168,6 +185,7 @@ const handle: NeedmapHandle = {
   selectArea: (areaId) => selectArea(areaId),
   setVariable: (v) => applyVariable(v),
   setAccess: (kind, thresholdMin) => setAccess(kind, thresholdMin),
+  showIsochrones: (premisesId) => showIsochrones(premisesId).then(() => undefined),
 };
 window.__needmap = handle;
 
@@ -190,6 +208,12 @@ let kindColour: Record<string, string> = {};
 let hoveredId: string | number | null = null;
 let popup: Popup | null = null;
 let boundaryNames: readonly string[] = [];
+/** Every premises (GeoJSON), and their names by premises_id. */
+let premisesFc: PremisesCollection | null = null;
+const premisesName = new Map<string, string>();
+/** Bumped on every travel-time bands request or clear: only the latest is drawn. */
+let isoSeq = 0;
+let isoAbort: AbortController | null = null;
 
 // Access variables: the chosen premises kind and threshold, the tables fetched (per
 // kind|threshold, kept for the page's life) and the one whose values are in the areas'
@@ -203,6 +227,8 @@ interface ShownAccess {
   /** In feature-id order (index i = tile feature id i). */
   rows: (AccessArea | null)[];
   byArea: Map<string, AccessArea | null>;
+  /** Palette index of each premises' catchment (premises code -> index). */
+  catchments: Map<string, number>;
 }
 let accessShown: ShownAccess | null = null;
 /** Bumped on every variable or access change: a slower, older access load is dropped. */
@@ -214,6 +240,7 @@ const layersReady = new Promise<void>((r) => (resolveLayers = r));
 
 const panel = byId('area-panel');
 const legendEl = byId('legend');
+const isoEl = byId('isochrones');
 
 // ---------------------------------------------------------------- helpers
 
@@ -244,7 +271,8 @@ function fitPadding(): { top: number; bottom: number; left: number; right: numbe
 
 function fitTo(b: Bbox, maxZoom?: number): void {
   if (!map || !isValidBbox(b)) return;
-  map.fitBounds(b, { padding: fitPadding(), maxZoom, duration: reduceMotion ? 0 : 800 });
+  // An explicit `maxZoom: undefined` would override MapLibre's default and give NaN.
+  map.fitBounds(b, { padding: fitPadding(), duration: reduceMotion ? 0 : 800, ...(maxZoom === undefined ? {} : { maxZoom }) });
 }
 
 function setHash(areaId: string | null): void {
@@ -270,6 +298,7 @@ function applyVariable(v: Variable): void {
   // The hover box describes the previous variable until the pointer moves again.
   showHoverInfo(null);
   if (!map || areaProps.length === 0 || !map.getLayer(LYR_AREAS_FILL)) return;
+  map.setPaintProperty(LYR_AREAS_OUTLINE, 'line-opacity', v === 'access_catchment' ? CATCHMENT_OUTLINE_OPACITY : AREA_OUTLINE_OPACITY);
   map.getCanvas().setAttribute('aria-label', `Map of ${meta?.region ?? 'the region'}: small areas coloured by ${variableDef(v).label.toLowerCase()}`);
   if (isAccessVariable(v)) {
     void applyAccess();
@@ -309,12 +338,13 @@ function fetchAccess(kind: string, thresholdMin: number): Promise<AccessResponse
 /** Put an access table's values into the areas' feature-state (feature id = area index). */
 function setAccessState(m: MlMap, key: string, data: AccessResponse): void {
   const rows = alignAccess(areaProps, data.areas);
-  rows.forEach((r, id) => m.setFeatureState({ source: SRC_AREAS, sourceLayer: AREAS_TILE_LAYER, id }, accessFeatureState(r)));
+  const catchments = catchmentColours(rows, premisesLocations(premisesFc, data.kind));
+  rows.forEach((r, id) => m.setFeatureState({ source: SRC_AREAS, sourceLayer: AREAS_TILE_LAYER, id }, accessFeatureState(r, catchments)));
   const byArea = new Map<string, AccessArea | null>();
   areaProps.forEach((a, i) => {
     if (a && typeof a.area_id === 'string') byArea.set(a.area_id, rows[i]);
   });
-  accessShown = { key, data, rows, byArea };
+  accessShown = { key, data, rows, byArea, catchments };
 }
 
 /** Legend heading with a message (loading or error) while an access table is not shown. */
@@ -367,11 +397,21 @@ async function applyAccess(): Promise<void> {
     setAccessState(m, key, data);
   }
   const shown = accessShown!;
-  const legend = buildAccessLegend(v, shown.rows, accessContext(shown.data)) as Legend & { variable: AccessVariable };
+  const ctx = accessContext(shown.data);
+  let legend: Legend;
+  let fill: ReturnType<typeof accessFillExpression>;
+  if (v === 'access_catchment') {
+    legend = buildCatchmentLegend(shown.rows, shown.catchments, ctx);
+    fill = catchmentFillExpression();
+  } else {
+    const l = buildAccessLegend(v, shown.rows, ctx) as Legend & { variable: AccessVariable };
+    legend = l;
+    fill = accessFillExpression(l);
+  }
   renderLegend(legendEl, legend);
   legendEl.dataset.access = key;
   legendEl.dataset.state = 'loaded';
-  m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', accessFillExpression(legend));
+  m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', fill);
   // Hatch every area whose state has no number: by opacity (filters cannot read feature-state).
   m.setFilter(LYR_AREAS_NODATA, null);
   m.setPaintProperty(LYR_AREAS_NODATA, 'fill-opacity', accessNoDataOpacity(v));
@@ -428,6 +468,10 @@ function accessHover(v: AccessVariable, areaId: string | undefined): string {
       const e2 = typeof r?.access_e2sfca === 'number' ? `${formatAccessScore(r.access_e2sfca * 1000)} per 1,000 residents` : '—';
       return `Accessibility (E2SFCA): ${e2}`;
     }
+    case 'access_catchment': {
+      const who = r?.nearest_name ?? r?.nearest ?? '—';
+      return `Nearest ${kind}: ${who} (${formatTravelTime(r?.travel_time_s)})`;
+    }
   }
 }
 
@@ -448,10 +492,90 @@ function hoverText(p: Partial<AreaProperties>): string {
     case 'access_travel_time':
     case 'access_providers':
     case 'access_e2sfca':
+    case 'access_catchment':
       value = accessHover(variable, p.area_id);
       break;
   }
   return `${name}\n${value}`;
+}
+
+// ---------------------------------------------------------------- travel-time bands
+
+/** Scroll the controls so that the travel-time bands block is in view. */
+function revealIsochrones(): void {
+  if (!isoEl.hidden) isoEl.scrollIntoView({ block: 'nearest', behavior: reduceMotion ? 'auto' : 'smooth' });
+}
+
+/** The popup's "Travel-time bands" button: draw them, then keep the (maybe taller) popup in view. */
+async function bandsFromPopup(m: MlMap, premisesId: string | number): Promise<string | null> {
+  const mine = popup;
+  const err = await showIsochrones(premisesId);
+  // After the popup shows the message (set when this promise resolves).
+  window.setTimeout(() => {
+    if (mine && popup === mine && mine.isOpen()) keepPopupInView(m, mine);
+  }, 0);
+  return err;
+}
+
+/** Remove the travel-time bands (and cancel a request under way). */
+function clearIsochrones(): void {
+  isoSeq++;
+  isoAbort?.abort();
+  isoAbort = null;
+  if (map?.getSource(SRC_ISOCHRONES)) void (map.getSource(SRC_ISOCHRONES) as GeoJSONSource).setData(EMPTY);
+  renderIsochrones(isoEl, { state: 'hidden' }, clearIsochrones);
+}
+
+/**
+ * Draw the travel-time bands of one premises (the only ones shown): fetch them, show the
+ * legend block, bring them into view and wait until the map is idle. Resolves with a short
+ * error message for the popup, or null (drawn, or superseded by a later request or a clear).
+ */
+async function showIsochrones(premisesId: string | number): Promise<string | null> {
+  await layersReady;
+  const m = map;
+  if (!m) return 'The map is not ready.';
+  const id = String(premisesId);
+  const name = premisesName.get(id) ?? id;
+  const seq = ++isoSeq;
+  isoAbort?.abort();
+  const ac = new AbortController();
+  isoAbort = ac;
+  const source = m.getSource(SRC_ISOCHRONES) as GeoJSONSource;
+  void source.setData(EMPTY);
+  // A premises not in /api/premises: say so without asking the server (a 404 is logged by the browser).
+  if (premisesFc && !premisesName.has(id)) {
+    const message = `Could not load travel-time bands: no premises “${id}” in this workspace.`;
+    renderIsochrones(isoEl, { state: 'error', premisesId: id, name, message }, clearIsochrones);
+    revealIsochrones();
+    return message;
+  }
+  renderIsochrones(isoEl, { state: 'loading', premisesId: id, name }, clearIsochrones);
+  revealIsochrones();
+  let fc;
+  try {
+    fc = await getIsochrones(id, ISOCHRONE_BANDS, ac.signal);
+  } catch (e) {
+    if (seq !== isoSeq || (e instanceof DOMException && e.name === 'AbortError')) return null;
+    const message = `Could not load travel-time bands for ${name}: ${describeError(e)}`;
+    renderIsochrones(isoEl, { state: 'error', premisesId: id, name, message }, clearIsochrones);
+    revealIsochrones();
+    // The popup gets the short form; the block has the details.
+    return `Could not load the bands: ${e instanceof Error ? e.message : String(e)}`;
+  } finally {
+    if (isoAbort === ac) isoAbort = null;
+  }
+  if (seq !== isoSeq) return null;
+  const drawn = prepareBands(fc);
+  await source.setData(drawn);
+  if (seq !== isoSeq) return null;
+  renderIsochrones(isoEl, { state: 'loaded', legend: isochroneLegend(drawn, fc.method, id, name) }, clearIsochrones);
+  revealIsochrones();
+  const b = bandsBbox(drawn);
+  const view = m.getBounds();
+  if (b && !(view.contains([b[0], b[1]]) && view.contains([b[2], b[3]]))) fitTo(b, 14);
+  await waitUntilIdleWith(m, [SRC_ISOCHRONES]);
+  return null;
 }
 
 // ---------------------------------------------------------------- area selection
@@ -598,7 +722,7 @@ function wireMapEvents(m: MlMap): void {
       popup?.remove();
       popup = new Popup({ closeButton: true, maxWidth: '340px', focusAfterOpen: true })
         .setLngLat(coords)
-        .setDOMContent(premisesPopup(p, kindColour[p.kind] ?? OTHER_KIND_COLOUR))
+        .setDOMContent(premisesPopup(p, kindColour[p.kind] ?? OTHER_KIND_COLOUR, () => bandsFromPopup(m, p.premises_id)))
         .addTo(m);
       showHoverInfo(null);
       keepPopupInView(m, popup);
@@ -637,6 +761,10 @@ function addBaseLayers(m: MlMap, bbox: Bbox | null): void {
   m.addImage(HATCH_IMAGE, img, { pixelRatio: 1 });
   m.addSource(SRC_AREAS, vectorSource(AREAS_TILE_LAYER, window.location.origin, bbox));
   for (const l of areaLayers(LOADING_FILL, NOTHING)) m.addLayer(l);
+  // Travel-time bands above the areas, below boundaries (added before the hover layer),
+  // outlines and premises.
+  m.addSource(SRC_ISOCHRONES, { type: 'geojson', data: EMPTY });
+  for (const l of isochroneLayers(ISOCHRONE_FILL_OPACITY)) m.addLayer(l);
   for (const l of highlightLayers()) m.addLayer(l);
   m.addSource(SRC_PREMISES, { type: 'geojson', data: EMPTY });
   // Over a basemap, let it show through the choropleth.
@@ -660,6 +788,9 @@ async function loadPremises(m: MlMap, data: Promise<PremisesCollection>, metaKin
     showStatus(`Could not load premises: ${describeError(e)}`);
     throw e;
   }
+  premisesFc = fc;
+  premisesName.clear();
+  for (const f of fc.features) if (f.properties) premisesName.set(String(f.properties.premises_id), f.properties.name);
   const counts: Record<string, number> = {};
   const kinds = [...metaKinds];
   for (const f of fc.features) {

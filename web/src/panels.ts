@@ -21,6 +21,7 @@ import {
 } from './format';
 import { ACCESS_VARIABLES, AREA_VARIABLES, type Variable, type VariableDef } from './legend';
 import type { BoundaryStyle } from './style';
+import type { IsochroneLegend } from './isochrones';
 
 type Child = Node | string | null | undefined | false;
 
@@ -469,7 +470,11 @@ export function renderSearchResults(
 
 // ---------------------------------------------------------------- premises popup
 
-export function premisesPopup(p: PremisesProperties, colour: string): HTMLElement {
+/**
+ * The popup of a premises. With `onBands`, a "Travel-time bands" button draws the
+ * premises' isochrones; `onBands` resolves with an error message to show, or null.
+ */
+export function premisesPopup(p: PremisesProperties, colour: string, onBands?: () => Promise<string | null>): HTMLElement {
   const dot = el('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } });
   dot.style.backgroundColor = colour;
   const services = splitList(p.services);
@@ -491,5 +496,81 @@ export function premisesPopup(p: PremisesProperties, colour: string): HTMLElemen
       ? el('ul', { class: 'plain-list hours', attrs: { title: p.opening_hours ?? '' } }, ...hours.map((h) => el('li', {}, el('code', { text: h }))))
       : 'Not recorded',
   );
-  return el('div', { class: 'premises-popup' }, el('h3', {}, dot, p.name || String(p.premises_id)), dl);
+  const box = el('div', { class: 'premises-popup' }, el('h3', {}, dot, p.name || String(p.premises_id)), dl);
+  if (onBands) {
+    const label = 'Travel-time bands';
+    const button = el('button', {
+      class: 'popup-action',
+      text: label,
+      attrs: { type: 'button', 'data-action': 'isochrones', 'data-premises-id': String(p.premises_id) },
+    });
+    const message = el('p', { class: 'status-error popup-message', attrs: { role: 'alert' } });
+    message.hidden = true;
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      button.textContent = 'Loading bands…';
+      message.hidden = true;
+      void onBands().then((err) => {
+        button.disabled = false;
+        button.textContent = label;
+        message.textContent = err ?? '';
+        message.hidden = !err;
+      });
+    });
+    box.append(el('div', { class: 'popup-actions' }, button), message);
+  }
+  return box;
+}
+
+// ---------------------------------------------------------------- travel-time bands
+
+export type IsochroneView =
+  | { state: 'hidden' }
+  | { state: 'loading'; premisesId: string; name: string }
+  | { state: 'error'; premisesId: string; name: string; message: string }
+  | { state: 'loaded'; legend: IsochroneLegend };
+
+/** A colour with an opacity, as #rrggbbaa. */
+function withAlpha(hex: string, opacity: number): string {
+  const a = Math.round(Math.min(1, Math.max(0, opacity)) * 255);
+  return /^#[0-9a-f]{6}$/i.test(hex) ? `${hex}${a.toString(16).padStart(2, '0')}` : hex;
+}
+
+/**
+ * The travel-time bands block (#isochrones): loading, an error, or the legend (one row
+ * per band with its area, the method line) with a Clear button; hidden when none is shown.
+ * `data-state` = loading | loaded | error; `data-premises-id` = the premises.
+ */
+export function renderIsochrones(container: HTMLElement, view: IsochroneView, onClear: () => void): void {
+  if (view.state === 'hidden') {
+    container.replaceChildren();
+    container.hidden = true;
+    delete container.dataset.state;
+    delete container.dataset.premisesId;
+    return;
+  }
+  const clear = el('button', { class: 'isochrones-clear', text: 'Clear', attrs: { type: 'button', id: 'isochrones-clear' } });
+  clear.addEventListener('click', onClear);
+  const heading = (text: string): HTMLElement => el('div', { class: 'isochrones-head' }, el('h2', { text }), clear);
+  if (view.state === 'loading') {
+    container.replaceChildren(heading('Travel-time bands'), el('p', { class: 'muted', text: `Loading travel-time bands for ${view.name}…` }));
+    container.dataset.premisesId = view.premisesId;
+  } else if (view.state === 'error') {
+    container.replaceChildren(heading('Travel-time bands'), el('p', { class: 'status-error', text: view.message, attrs: { role: 'alert' } }));
+    container.dataset.premisesId = view.premisesId;
+  } else {
+    const l = view.legend;
+    const list = el('ul', { class: 'legend-list' });
+    for (const r of l.rows) {
+      const sw = el('span', { class: 'swatch', attrs: { 'aria-hidden': 'true' } });
+      sw.style.backgroundColor = withAlpha(r.colour, r.opacity);
+      sw.style.borderColor = r.line;
+      sw.style.borderWidth = '2px';
+      list.append(el('li', { attrs: { 'data-minutes': String(r.minutes) } }, sw, el('span', { class: 'legend-label', text: r.label }), el('span', { class: 'legend-count', text: r.area })));
+    }
+    container.replaceChildren(heading(l.title), list, el('p', { class: 'legend-footnote', text: l.method }));
+    container.dataset.premisesId = l.premisesId;
+  }
+  container.dataset.state = view.state;
+  container.hidden = false;
 }

@@ -15,6 +15,7 @@ export const BACKGROUND_COLOUR = '#dce3e9';
 
 export const SRC_AREAS = 'areas';
 export const SRC_PREMISES = 'premises';
+export const SRC_ISOCHRONES = 'isochrones';
 export const boundarySourceId = (i: number): string => `boundary-${i}`;
 
 /** The tile layer (and source-layer) of the small areas; boundary sets use their own name. */
@@ -37,6 +38,9 @@ export const LYR_AREAS_HOVER = 'areas-hover';
 export const LYR_AREAS_SELECTED_CASING = 'areas-selected-casing';
 export const LYR_AREAS_SELECTED = 'areas-selected';
 export const LYR_PREMISES = 'premises-circles';
+export const LYR_ISOCHRONES_FILL = 'isochrones-fill';
+export const LYR_ISOCHRONES_CASING = 'isochrones-casing';
+export const LYR_ISOCHRONES_LINE = 'isochrones-line';
 export const boundaryLayerId = (i: number): string => `boundary-${i}-line`;
 
 export const HATCH_IMAGE = 'nodata-hatch';
@@ -93,6 +97,11 @@ export function hatchPattern(size: number, hex: string, lineWidth = 2): { width:
   return { width: size, height: size, data };
 }
 
+/** Opacity of the area outlines by zoom. */
+export const AREA_OUTLINE_OPACITY: ExpressionSpecification = ['interpolate', ['linear'], ['zoom'], 6, 0.15, 10, 0.45, 13, 0.7];
+/** Fainter area outlines while catchments are shown, so that each catchment reads as one region. */
+export const CATCHMENT_OUTLINE_OPACITY: ExpressionSpecification = ['interpolate', ['linear'], ['zoom'], 6, 0.05, 10, 0.12, 13, 0.25];
+
 export function areaLayers(fillColour: ExpressionSpecification | string, noData: FilterSpecification): LayerSpecification[] {
   return [
     {
@@ -118,9 +127,52 @@ export function areaLayers(fillColour: ExpressionSpecification | string, noData:
       'source-layer': AREAS_TILE_LAYER,
       paint: {
         'line-color': '#4a4a4a',
-        'line-opacity': ['interpolate', ['linear'], ['zoom'], 6, 0.15, 10, 0.45, 13, 0.7],
+        'line-opacity': AREA_OUTLINE_OPACITY,
         'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.2, 12, 0.6, 15, 1],
       },
+    },
+  ];
+}
+
+/**
+ * The travel-time bands of one premises (GeoJSON source `isochrones`, features from
+ * prepareBands: largest first, each with its `colour`, `line` and `band`): translucent
+ * fills, and outlines (the smallest band's widest) on a white casing; above the areas and
+ * below the boundaries, hover and selection outlines and premises.
+ */
+export function isochroneLayers(fillOpacity: number): LayerSpecification[] {
+  const fill: ExpressionSpecification = ['to-color', ['coalesce', ['get', 'colour'], '#238b45']];
+  const line: ExpressionSpecification = ['to-color', ['coalesce', ['get', 'line'], '#00441b']];
+  // The smallest band (band 0) has the widest outline.
+  const width = (extra: number): ExpressionSpecification => [
+    'interpolate',
+    ['linear'],
+    ['zoom'],
+    8,
+    ['+', extra + 1.5, ['*', -0.25, ['coalesce', ['get', 'band'], 0]]],
+    13,
+    ['+', extra + 3, ['*', -0.5, ['coalesce', ['get', 'band'], 0]]],
+  ];
+  return [
+    {
+      id: LYR_ISOCHRONES_FILL,
+      type: 'fill',
+      source: SRC_ISOCHRONES,
+      paint: { 'fill-color': fill, 'fill-opacity': fillOpacity, 'fill-antialias': true },
+    },
+    {
+      id: LYR_ISOCHRONES_CASING,
+      type: 'line',
+      source: SRC_ISOCHRONES,
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': '#ffffff', 'line-width': width(2), 'line-opacity': 0.85 },
+    },
+    {
+      id: LYR_ISOCHRONES_LINE,
+      type: 'line',
+      source: SRC_ISOCHRONES,
+      layout: { 'line-join': 'round' },
+      paint: { 'line-color': line, 'line-width': width(0) },
     },
   ];
 }

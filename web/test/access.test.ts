@@ -63,10 +63,16 @@ describe('access choices', () => {
     expect(accessKey('school', 15)).toBe('school|15');
     expect(accessKey('school', 15)).not.toBe(accessKey('school', 20));
   });
-  it('adds three access variables to the switcher', () => {
-    expect(ACCESS_VARIABLES.map((v) => v.id)).toEqual(['access_travel_time', 'access_providers', 'access_e2sfca']);
-    expect(ACCESS_VARIABLES.map((v) => v.label)).toEqual(['Travel time to nearest', 'Providers within reach', 'Accessibility (E2SFCA)']);
+  it('adds four access variables to the switcher', () => {
+    expect(ACCESS_VARIABLES.map((v) => v.id)).toEqual(['access_travel_time', 'access_providers', 'access_e2sfca', 'access_catchment']);
+    expect(ACCESS_VARIABLES.map((v) => v.label)).toEqual([
+      'Travel time to nearest',
+      'Providers within reach',
+      'Accessibility (E2SFCA)',
+      'Nearest premises (catchments)',
+    ]);
     expect(isAccessVariable('access_e2sfca')).toBe(true);
+    expect(isAccessVariable('access_catchment')).toBe(true);
     expect(isAccessVariable('need_score')).toBe(false);
   });
 });
@@ -81,13 +87,18 @@ describe('feature-state values', () => {
       access_minutes: 813 / 60,
       access_providers: 3,
       access_e2sfca_k: 0.000327 * 1000,
+      access_catchment: null,
     });
+    expect(accessFeatureState(r, new Map([['SOC-0001', 4]])).access_catchment).toBe(4);
   });
   it('gives null for missing values and missing rows, so old values are overwritten', () => {
     const r = row({ travel_time_s: null, providers_within: null, access_e2sfca: null });
-    expect(accessFeatureState(r)).toEqual({ access_minutes: null, access_providers: null, access_e2sfca_k: null });
-    expect(accessFeatureState(null)).toEqual({ access_minutes: null, access_providers: null, access_e2sfca_k: null });
-    expect(Object.values(ACCESS_STATE_KEYS)).toHaveLength(3);
+    const none = { access_minutes: null, access_providers: null, access_e2sfca_k: null, access_catchment: null };
+    expect(accessFeatureState(r)).toEqual(none);
+    expect(accessFeatureState(null, new Map([['SOC-0001', 4]]))).toEqual(none);
+    expect(accessFeatureState(row({ nearest: null }), new Map([['SOC-0001', 4]]))).toEqual({ ...accessFeatureState(row({})), access_catchment: null });
+    expect(Object.values(ACCESS_STATE_KEYS)).toHaveLength(4);
+    expect(new Set(Object.values(ACCESS_STATE_KEYS)).size).toBe(4);
   });
   it('aligns rows to the areas by area_id (feature id = index)', () => {
     const areas = [{ area_id: 'A' }, { area_id: 'B' }, { area_id: 'C' }];
@@ -184,6 +195,12 @@ describe('access legends', () => {
   it('describes the method and deserts', () => {
     expect(methodNote({ type: 'straight_line', circuity: 1.3, speed_kmh: 30 })).toBe('straight line × 1.3 at 30 km/h');
     expect(methodNote({ type: 'road_network' })).toBe('road network');
+    expect(methodNote({ type: 'road_network', circuity: 1.3, speed_kmh: 30, description: 'road network, 15 km/h to and from the nearest road node' })).toBe(
+      'road network, 15 km/h to and from the nearest road node',
+    );
+    expect(methodNote({ type: 'straight_line', circuity: 1.3, speed_kmh: 30, description: 'straight line x 1.3 at 30 km/h' })).toBe(
+      'straight line × 1.3 at 30 km/h',
+    );
     expect(methodNote(null)).toBe('method not stated');
     expect(desertSummary({ below: 2, areas: 0, population_by_simd_quintile: [0, 0, 0, 0, 0] }, 30)).toBe(
       'Choice deserts (fewer than 2 providers within 30 min): 0 areas.',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accessUrl, parseAreaAttributes, tileUrl } from '../src/api';
+import { accessUrl, isochronesUrl, parseAreaAttributes, tileUrl } from '../src/api';
 
 describe('parseAreaAttributes', () => {
   const a = { area_id: 'S01000001', name: 'One', need_score: 12.5, referrals: '<10', rate_per_1000: null };
@@ -50,5 +50,15 @@ describe('accessUrl', () => {
   it('asks for a kind and a threshold in minutes', () => {
     expect(accessUrl('social_work_office', 15)).toBe('/api/access?kind=social_work_office&threshold_min=15');
     expect(accessUrl('care homes & co', 30)).toBe('/api/access?kind=care%20homes%20%26%20co&threshold_min=30');
+  });
+});
+
+describe('isochronesUrl', () => {
+  it('asks for the bands of one premises in minutes, commas kept', () => {
+    expect(isochronesUrl('SOC-0001', [5, 10, 15])).toBe('/api/premises/SOC-0001/isochrones?bands_min=5,10,15');
+    expect(isochronesUrl(42, [7.5])).toBe('/api/premises/42/isochrones?bands_min=7.5');
+  });
+  it('escapes the premises id as one path segment', () => {
+    expect(isochronesUrl('a/b c?d', [5])).toBe('/api/premises/a%2Fb%20c%3Fd/isochrones?bands_min=5');
   });
 });

@@ -118,7 +118,7 @@ describe('map expressions', () => {
   it('selects the areas with no value', () => {
     expect(noDataFilter('need_score')).toEqual(['!=', ['typeof', ['get', 'need_score']], 'number']);
   });
-  it('defines the variables in switcher order: three area variables, then three access variables', () => {
+  it('defines the variables in switcher order: three area variables, then four access variables', () => {
     expect(VARIABLES.map((v) => v.id)).toEqual([
       'need_score',
       'simd_decile',
@@ -126,6 +126,7 @@ describe('map expressions', () => {
       'access_travel_time',
       'access_providers',
       'access_e2sfca',
+      'access_catchment',
     ]);
     expect(AREA_VARIABLES.map((v) => v.id)).toEqual(['need_score', 'simd_decile', 'rate_per_1000']);
   });

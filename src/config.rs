@@ -64,6 +64,9 @@ pub struct Config {
     /// Web map settings.
     #[serde(default)]
     pub map: MapConfig,
+    /// Opening-hours settings.
+    #[serde(default)]
+    pub hours: HoursConfig,
     /// Travel: the road network, or the straight-line fallback when it has no `path`.
     #[serde(default)]
     pub network: Option<NetworkConfig>,
@@ -211,6 +214,16 @@ pub struct BoundaryConfig {
     /// CRS when the file does not say.
     #[serde(default)]
     pub crs: Option<String>,
+}
+
+/// Opening-hours settings. `PH` in opening hours means Scotland's bank holidays
+/// (computed by rule, see `analysis::hours`) plus the dates listed here.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoursConfig {
+    /// Extra public holidays as ISO dates (`2023-05-08` for a coronation, say).
+    #[serde(default)]
+    pub extra_public_holidays: Vec<chrono::NaiveDate>,
 }
 
 /// Web map settings.

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod equity;
+pub mod hours;
 pub mod need;
 pub mod rollup;
 

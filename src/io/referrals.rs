@@ -17,16 +17,18 @@ use crate::config::ReferralsConfig;
 use crate::model::{Referral, ReferralId, ReferralSet};
 use crate::spatial::crs::{Crs, ToWorking};
 
-/// Parse a received time: RFC 3339 (`2024-03-05T14:30:00Z`, offsets kept as
-/// local wall-clock time), ISO 8601 without offset (`2024-03-05T14:30:00`,
-/// `2024-03-05 14:30`), or a date alone (midnight).
+/// Parse a received time into local wall-clock time in Europe/London:
+/// RFC 3339 with a zone (`2024-03-31T01:30:00Z`, `...+01:00`) is converted to
+/// UK time (GMT or BST as the date requires); ISO 8601 without a zone
+/// (`2024-03-05T14:30:00`, `2024-03-05 14:30`) is taken as UK local time
+/// already; a date alone is midnight.
 pub fn parse_time(s: &str) -> Option<NaiveDateTime> {
     let t = s.trim();
     if t.is_empty() {
         return None;
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Some(dt.naive_local());
+        return Some(dt.with_timezone(&chrono_tz::Europe::London).naive_local());
     }
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -331,9 +333,10 @@ mod tests {
     fn times() {
         assert!(parse_time("2024-03-05T14:30:00").is_some());
         assert!(parse_time("2024-03-05 14:30").is_some());
+        // 5 March is GMT: 14:30 at +01:00 is 13:30 in the UK.
         assert_eq!(
             parse_time("2024-03-05T14:30:00+01:00").map(|t| t.to_string()),
-            Some("2024-03-05 14:30:00".to_string())
+            Some("2024-03-05 13:30:00".to_string())
         );
         assert!(parse_time("2024-03-05").is_some());
         assert!(parse_time("yesterday").is_none());

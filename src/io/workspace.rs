@@ -41,6 +41,8 @@ pub struct Atlas {
     pub indicator_columns: Vec<String>,
     /// Warnings found while loading (errors stop the load).
     pub report: Report,
+    /// Parsed opening hours, by premises (None where none are given).
+    pub hours: Vec<Option<crate::analysis::hours::Hours>>,
 }
 
 impl Atlas {
@@ -582,6 +584,28 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     for pc in &cfg.premises {
         load_premises(cfg, pc, &mut premises, &mut report);
     }
+    // Opening hours: parse every expression now, so a typo is an error naming the premises.
+    let holidays =
+        crate::analysis::hours::holiday_calendar(2000, 2100, &cfg.hours.extra_public_holidays);
+    let hours: Vec<Option<crate::analysis::hours::Hours>> = premises
+        .iter()
+        .map(|p: &Premises| {
+            let text = p.opening_hours.as_deref()?;
+            match crate::analysis::hours::Hours::parse(text, &holidays) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    report.error(
+                        &p.source,
+                        Some(format!("premises {:?} ({})", p.code, p.name)),
+                        format!(
+                            "opening_hours {text:?} is not valid OSM opening_hours syntax:\n{e}"
+                        ),
+                    );
+                    None
+                }
+            }
+        })
+        .collect();
 
     // --- Road network ------------------------------------------------------------
     let network = match cfg.network.as_ref() {
@@ -689,6 +713,7 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
         parent_columns,
         indicator_columns,
         report,
+        hours,
     })
 }
 
@@ -807,6 +832,7 @@ fn load_premises(cfg: &Config, pc: &PremisesConfig, out: &mut Vec<Premises>, rep
         let code = text(f, &id_col).unwrap_or_else(|| format!("{}#{}", disp, f.index + 1));
         out.push(Premises {
             id: PremisesId(out.len() as u32),
+            source: disp.clone(),
             name: text(f, &name_col).unwrap_or_else(|| code.clone()),
             code,
             kind,

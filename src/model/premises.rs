@@ -6,6 +6,8 @@ use super::PremisesId;
 #[derive(Clone, Debug)]
 pub struct Premises {
     pub id: PremisesId,
+    /// The file it was read from (for reports).
+    pub source: String,
     /// The code from the source file, unique within the atlas.
     pub code: String,
     pub name: String,

@@ -128,6 +128,7 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
             "/premises/{id}/isochrones",
             get(routes::premises_isochrones),
         )
+        .route("/premises/{id}/hours", get(routes::premises_hours))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     let mut app = Router::new()

@@ -713,3 +713,62 @@ pub async fn premises_isochrones(
     .map_err(ApiError::Internal)?;
     Ok(geojson(bytes::Bytes::from(body.to_string())))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoursQuery {
+    /// Any date in the week wanted (ISO); default: the week of `at`, or of 2 January 2023.
+    #[serde(default)]
+    week: Option<chrono::NaiveDate>,
+    /// A local date-time (ISO, Europe/London) for `open` and `next_change`.
+    #[serde(default)]
+    at: Option<chrono::NaiveDateTime>,
+}
+
+/// `GET /api/premises/{id}/hours?week=2024-08-05&at=2024-08-06T10:00:00`: the
+/// opening hours of a premises as the share of each of the 168 hours of a
+/// week that it is open (Monday 00:00 first, Scotland's bank holidays as PH),
+/// and whether it is open at a time and when that next changes.
+pub async fn premises_hours(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<HoursQuery>,
+) -> Result<Json<Value>, ApiError> {
+    use crate::analysis::hours::monday_of;
+    let a = &s.atlas;
+    let j = a
+        .premises
+        .iter()
+        .position(|p| p.code == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no premises {id:?}")))?;
+    let p = &a.premises[j];
+    let day = q
+        .week
+        .or(q.at.map(|t| t.date()))
+        .or(chrono::NaiveDate::from_ymd_opt(2023, 1, 2))
+        .ok_or_else(|| ApiError::Internal("no default week".into()))?;
+    let monday = monday_of(day);
+    let Some(h) = a.hours.get(j).and_then(|h| h.as_ref()) else {
+        return Ok(Json(
+            json!({"premises_id": p.code, "opening_hours": null, "week_start": monday, "open_share": null}),
+        ));
+    };
+    let profile: Vec<f64> = h
+        .week_profile(monday)
+        .iter()
+        .map(|x| (x * 1000.0).round() / 1000.0)
+        .collect();
+    let mut v = json!({
+        "premises_id": p.code,
+        "opening_hours": h.text,
+        "week_start": monday,
+        "open_share": profile,
+        "open_hours_in_week": profile.iter().sum::<f64>(),
+    });
+    if let Some(at) = q.at {
+        v["at"] = json!(at);
+        v["open"] = json!(h.is_open(at));
+        v["next_change"] = json!(h.next_change(at));
+    }
+    Ok(Json(v))
+}

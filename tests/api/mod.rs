@@ -350,6 +350,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/gaps",
         "/api/premises/{id}/reach",
         "/api/premises/{id}/isochrones",
+        "/api/premises/{id}/hours",
         "/tiles/{layer}/{z}/{x}/{y}",
         "/tiles/{name}",
     ];
@@ -371,6 +372,10 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
             .replace(
                 "/api/premises/{id}/isochrones",
                 &format!("/api/premises/{first}/isochrones"),
+            )
+            .replace(
+                "/api/premises/{id}/hours",
+                &format!("/api/premises/{first}/hours"),
             );
         let uri = p
             .replace("{id}", "DZ000001")
@@ -972,6 +977,47 @@ async fn access_decay_is_selectable_and_checked() {
     expect_error(
         "GET",
         "/api/access?kind=school&decay=step:600",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn premises_hours_week_and_bad_requests() {
+    let atlas = &fixture().state.atlas;
+    let swo = atlas
+        .premises
+        .iter()
+        .find(|p| p.opening_hours.as_deref() == Some("Mo-Fr 08:45-16:45; PH off"))
+        .or_else(|| {
+            atlas
+                .premises
+                .iter()
+                .find(|p| p.kind == "social_work_office")
+        })
+        .expect("a social work office");
+    // The week of Monday 5 August 2024, Scotland's summer bank holiday.
+    let v = get_json(&format!(
+        "/api/premises/{}/hours?week=2024-08-07&at=2024-08-05T10:00:00",
+        swo.code
+    ))
+    .await;
+    assert_eq!(v["week_start"], "2024-08-05");
+    let share: Vec<f64> = v["open_share"]
+        .as_array()
+        .expect("168")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect();
+    assert_eq!(share.len(), 168);
+    // Closed all of the bank holiday Monday.
+    assert!(share[..24].iter().all(|x| *x == 0.0), "{:?}", &share[..24]);
+    assert_eq!(v["open"], false, "closed at 10:00 on the bank holiday");
+    assert!(share[24 + 10] > 0.0, "open on Tuesday at 10:00");
+    expect_error("GET", "/api/premises/NOPE/hours", StatusCode::NOT_FOUND).await;
+    expect_error(
+        "GET",
+        &format!("/api/premises/{}/hours?week=someday", swo.code),
         StatusCode::BAD_REQUEST,
     )
     .await;

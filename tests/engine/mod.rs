@@ -5,6 +5,7 @@ pub mod access;
 pub mod cli;
 pub mod crs;
 pub mod demo;
+pub mod hours;
 pub mod index;
 pub mod load_errors;
 pub mod need;

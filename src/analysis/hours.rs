@@ -1,0 +1,245 @@
+//! Opening hours in the OpenStreetMap `opening_hours` syntax (crate
+//! `opening-hours`), evaluated in local wall-clock time (Europe/London) with
+//! Scotland's bank holidays as `PH`.
+//!
+//! - [`scottish_bank_holidays`]: the Scottish bank holidays of a year, by rule:
+//!   New Year's Day and 2 January, Good Friday, the early May bank holiday
+//!   (first Monday of May), the spring bank holiday (last Monday of May), the
+//!   summer bank holiday (first Monday of August), St Andrew's Day (30
+//!   November), Christmas Day and Boxing Day, each moved to the next weekday
+//!   not already a holiday when it falls at a weekend. One-off holidays (a
+//!   coronation, a jubilee) are added in the workspace file.
+//! - [`Hours`]: a parsed expression with that calendar; [`Hours::week_profile`]
+//!   gives the share of each of the 168 hours of a week (Monday 00:00 first)
+//!   during which the premises is open.
+//! - [`hour_of_week`]: the slot (0-167) of a local date-time.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
+use compact_calendar::CompactCalendar;
+use opening_hours::{Context, ContextHolidays, OpeningHours, RuleKind};
+
+/// Easter Sunday of a year (the anonymous Gregorian computus).
+pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    NaiveDate::from_ymd_opt(year, month as u32, day as u32)
+}
+
+fn first_weekday_of(year: i32, month: u32, wd: Weekday) -> Option<NaiveDate> {
+    let mut d = NaiveDate::from_ymd_opt(year, month, 1)?;
+    while d.weekday() != wd {
+        d = d.succ_opt()?;
+    }
+    Some(d)
+}
+
+fn last_weekday_of(year: i32, month: u32, wd: Weekday) -> Option<NaiveDate> {
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)?
+    };
+    let mut d = next.pred_opt()?;
+    while d.weekday() != wd {
+        d = d.pred_opt()?;
+    }
+    Some(d)
+}
+
+fn is_weekend(d: NaiveDate) -> bool {
+    matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// Scotland's bank holidays in `year`, sorted (see the module docs).
+pub fn scottish_bank_holidays(year: i32) -> Vec<NaiveDate> {
+    let mut out: Vec<NaiveDate> = Vec::new();
+    // Fixed dates that move to the next free weekday at a weekend, in order.
+    let fixed = [(1, 1), (1, 2), (11, 30), (12, 25), (12, 26)];
+    let mut movable = Vec::new();
+    if let Some(e) = easter_sunday(year) {
+        movable.extend(e.checked_sub_signed(Duration::days(2)));
+    }
+    movable.extend(first_weekday_of(year, 5, Weekday::Mon));
+    movable.extend(last_weekday_of(year, 5, Weekday::Mon));
+    movable.extend(first_weekday_of(year, 8, Weekday::Mon));
+    out.extend(movable);
+    for (m, d) in fixed {
+        let Some(mut day) = NaiveDate::from_ymd_opt(year, m, d) else {
+            continue;
+        };
+        if is_weekend(day) || out.contains(&day) {
+            while is_weekend(day) || out.contains(&day) {
+                match day.succ_opt() {
+                    Some(n) => day = n,
+                    None => break,
+                }
+            }
+        }
+        out.push(day);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A holiday calendar for `PH`: Scotland's bank holidays from `first_year` to
+/// `last_year` plus `extra` dates.
+pub fn holiday_calendar(first_year: i32, last_year: i32, extra: &[NaiveDate]) -> ContextHolidays {
+    let mut cal = CompactCalendar::default();
+    for y in first_year..=last_year {
+        for d in scottish_bank_holidays(y) {
+            cal.insert(d);
+        }
+    }
+    for d in extra {
+        cal.insert(*d);
+    }
+    ContextHolidays::new(Arc::new(cal), Arc::new(CompactCalendar::default()))
+}
+
+/// A parsed `opening_hours` expression with its holiday calendar.
+#[derive(Clone)]
+pub struct Hours {
+    pub text: String,
+    oh: OpeningHours,
+}
+
+impl std::fmt::Debug for Hours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hours").field("text", &self.text).finish()
+    }
+}
+
+impl Hours {
+    /// Parse an expression; the error text gives the position in the string.
+    pub fn parse(text: &str, holidays: &ContextHolidays) -> Result<Hours, String> {
+        let oh = text.parse::<OpeningHours>().map_err(|e| e.to_string())?;
+        let oh = oh.with_context(Context::default().with_holidays(holidays.clone()));
+        Ok(Hours {
+            text: text.to_string(),
+            oh,
+        })
+    }
+
+    /// Open at this local date-time?
+    pub fn is_open(&self, at: NaiveDateTime) -> bool {
+        self.oh.is_open(at)
+    }
+
+    /// The next local date-time at which the state changes.
+    pub fn next_change(&self, at: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.oh.next_change(at)
+    }
+
+    /// Minutes open in `[from, to)`.
+    pub fn open_minutes(&self, from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+        self.oh
+            .iter_range(from, to)
+            .filter(|r| r.kind == RuleKind::Open)
+            .map(|r| {
+                (r.range.end.min(to) - r.range.start.max(from))
+                    .num_minutes()
+                    .max(0)
+            })
+            .sum()
+    }
+
+    /// Share of each hour of the week starting at `monday` (00:00 local) that
+    /// the premises is open: 168 values in 0..=1, Monday 00:00-01:00 first.
+    pub fn week_profile(&self, monday: NaiveDate) -> [f64; 168] {
+        let mut out = [0.0; 168];
+        let Some(start) = monday.and_hms_opt(0, 0, 0) else {
+            return out;
+        };
+        let end = start + Duration::hours(168);
+        for r in self.oh.iter_range(start, end) {
+            if r.kind != RuleKind::Open {
+                continue;
+            }
+            let (a, b) = (r.range.start.max(start), r.range.end.min(end));
+            let mut t = a;
+            while t < b {
+                let slot = ((t - start).num_minutes() / 60) as usize;
+                let slot_end = start + Duration::hours(slot as i64 + 1);
+                let until = slot_end.min(b);
+                if slot < 168 {
+                    out[slot] += (until - t).num_seconds() as f64 / 3600.0;
+                }
+                t = until;
+            }
+        }
+        out
+    }
+}
+
+/// Hour of the week (0 = Monday 00:00-01:00, 167 = Sunday 23:00-24:00) of a local date-time.
+pub fn hour_of_week(t: &NaiveDateTime) -> usize {
+    t.weekday().num_days_from_monday() as usize * 24 + chrono::Timelike::hour(t) as usize
+}
+
+/// The Monday on or before a date.
+pub fn monday_of(d: NaiveDate) -> NaiveDate {
+    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[test]
+    fn easter_dates() {
+        // Published Easter Sundays.
+        assert_eq!(easter_sunday(2024), Some(ymd(2024, 3, 31)));
+        assert_eq!(easter_sunday(2025), Some(ymd(2025, 4, 20)));
+        assert_eq!(easter_sunday(2019), Some(ymd(2019, 4, 21)));
+    }
+
+    #[test]
+    fn scottish_bank_holidays_2024_and_2022() {
+        // Scotland's bank holidays as published for 2024 (St Andrew's Day on a
+        // Saturday, so Monday 2 December).
+        assert_eq!(
+            scottish_bank_holidays(2024),
+            vec![
+                ymd(2024, 1, 1),
+                ymd(2024, 1, 2),
+                ymd(2024, 3, 29),
+                ymd(2024, 5, 6),
+                ymd(2024, 5, 27),
+                ymd(2024, 8, 5),
+                ymd(2024, 12, 2),
+                ymd(2024, 12, 25),
+                ymd(2024, 12, 26)
+            ]
+        );
+        // 2022: New Year's Day on a Saturday -> 3 Jan, 2 Jan on a Sunday -> 4 Jan;
+        // Christmas on a Sunday -> 27 Dec (Boxing Day stays on Monday 26th).
+        let h = scottish_bank_holidays(2022);
+        for d in [
+            ymd(2022, 1, 3),
+            ymd(2022, 1, 4),
+            ymd(2022, 12, 26),
+            ymd(2022, 12, 27),
+        ] {
+            assert!(h.contains(&d), "{d} missing from {h:?}");
+        }
+    }
+}

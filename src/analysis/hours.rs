@@ -243,3 +243,123 @@ mod tests {
         }
     }
 }
+
+impl Hours {
+    /// Open intervals `[start, end)` between two local date-times, in order.
+    pub fn open_intervals(
+        &self,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> Vec<(NaiveDateTime, NaiveDateTime)> {
+        self.oh
+            .iter_range(from, to)
+            .filter(|r| r.kind == RuleKind::Open)
+            .map(|r| (r.range.start, r.range.end))
+            .collect()
+    }
+}
+
+/// Whether `t` falls in one of the sorted, disjoint `intervals`.
+pub fn within(intervals: &[(NaiveDateTime, NaiveDateTime)], t: NaiveDateTime) -> bool {
+    let k = intervals.partition_point(|iv| iv.1 <= t);
+    intervals.get(k).is_some_and(|iv| iv.0 <= t && t < iv.1)
+}
+
+/// Referrals by hour of the week (Monday 00:00-01:00 first) among those `keep` accepts.
+pub fn demand_profile(
+    referrals: &crate::model::ReferralSet,
+    keep: impl Fn(&crate::model::Referral) -> bool,
+) -> [u64; 168] {
+    let mut out = [0u64; 168];
+    for r in &referrals.referrals {
+        if let Some(t) = &r.received {
+            if keep(r) {
+                out[hour_of_week(t)] += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The hours gap of one area or premises.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct HoursGap {
+    /// Referrals with a received time.
+    pub timed: u64,
+    /// Of those, referrals that arrived when no premises in reach was open.
+    pub unmet: u64,
+}
+
+impl HoursGap {
+    /// Share of the timed referrals left unmet.
+    pub fn share(&self) -> Option<f64> {
+        (self.timed > 0).then(|| self.unmet as f64 / self.timed as f64)
+    }
+}
+
+/// Hours gaps over a set of premises of one kind.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct HoursGaps {
+    /// Per area: its referrals that arrived when no premises within `threshold_s` was open.
+    pub by_area: Vec<HoursGap>,
+    /// Per premises: referrals from its nearest-premises catchment that arrived while it was closed.
+    pub by_premises: Vec<HoursGap>,
+}
+
+/// The hours gap per area and per premises. `costs` runs from areas to the
+/// premises; `hours[j]` are premises `j`'s opening hours (premises without
+/// hours are never counted as open: their hours are unknown). A premises is in
+/// reach of an area when its cost is at most `threshold_s`; its catchment is
+/// the areas whose nearest premises (by cost) it is.
+pub fn hours_gaps(
+    n_areas: usize,
+    referrals: &crate::model::ReferralSet,
+    costs: &super::access::CostMatrix,
+    threshold_s: f64,
+    hours: &[Option<&Hours>],
+) -> HoursGaps {
+    let times: Vec<NaiveDateTime> = referrals
+        .referrals
+        .iter()
+        .filter_map(|r| r.received)
+        .collect();
+    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
+        return HoursGaps {
+            by_area: vec![HoursGap { timed: 0, unmet: 0 }; n_areas],
+            by_premises: vec![HoursGap { timed: 0, unmet: 0 }; costs.n_supply],
+        };
+    };
+    let (from, to) = (*first - Duration::days(1), *last + Duration::days(1));
+    let intervals: Vec<Vec<(NaiveDateTime, NaiveDateTime)>> = hours
+        .iter()
+        .map(|h| h.map(|h| h.open_intervals(from, to)).unwrap_or_default())
+        .collect();
+    let nearest = super::access::nearest_by_cost(costs);
+    let mut by_area = vec![HoursGap { timed: 0, unmet: 0 }; n_areas];
+    let mut by_premises = vec![HoursGap { timed: 0, unmet: 0 }; costs.n_supply];
+    for r in &referrals.referrals {
+        let (Some(a), Some(t)) = (r.area, r.received) else {
+            continue;
+        };
+        let i = a.index();
+        let row = &costs.rows[i];
+        let open_in_reach = row
+            .iter()
+            .any(|&(j, c)| c <= threshold_s && within(&intervals[j as usize], t));
+        by_area[i].timed += 1;
+        if !open_in_reach {
+            by_area[i].unmet += 1;
+        }
+        if let Some((j, _)) = nearest[i] {
+            let g = &mut by_premises[j as usize];
+            g.timed += 1;
+            if !within(&intervals[j as usize], t) {
+                g.unmet += 1;
+            }
+        }
+    }
+    HoursGaps {
+        by_area,
+        by_premises,
+    }
+}

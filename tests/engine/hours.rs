@@ -160,3 +160,150 @@ fn invalid_opening_hours_name_the_premises_and_the_position() {
         "only the bad premises is reported:\n{err}"
     );
 }
+
+#[test]
+fn hours_gap_per_area_and_premises_equals_brute_force_over_every_referral() {
+    use needmap::analysis::access::{nearest_by_cost, representative_point, CostMatrix};
+    use needmap::analysis::hours::{demand_profile, hours_gaps};
+    let atlas = super::demo_atlas();
+    let idx: Vec<usize> = (0..atlas.premises.len())
+        .filter(|&j| atlas.premises[j].kind == "social_work_office")
+        .collect();
+    let sites: Vec<[f64; 2]> = idx
+        .iter()
+        .map(|&j| [atlas.premises[j].x_m, atlas.premises[j].y_m])
+        .collect();
+    let hours: Vec<Option<&Hours>> = idx.iter().map(|&j| atlas.hours[j].as_ref()).collect();
+    assert!(
+        hours.iter().all(Option::is_some),
+        "every demo office has hours"
+    );
+    let points: Vec<[f64; 2]> = atlas
+        .areas
+        .iter()
+        .map(|a| representative_point(&a.geometry).expect("point"))
+        .collect();
+    let threshold = 600.0;
+    let costs = CostMatrix::straight_line(&points, &sites, 1.3, 30.0, 1800.0);
+    let gaps = hours_gaps(
+        atlas.areas.len(),
+        &atlas.referrals,
+        &costs,
+        threshold,
+        &hours,
+    );
+
+    // Brute force: every referral, every premises, OpeningHours::is_open.
+    let nearest = nearest_by_cost(&costs);
+    let mut area_timed = vec![0u64; atlas.areas.len()];
+    let mut area_unmet = vec![0u64; atlas.areas.len()];
+    let mut prem_timed = vec![0u64; sites.len()];
+    let mut prem_unmet = vec![0u64; sites.len()];
+    for r in &atlas.referrals.referrals {
+        let (Some(a), Some(t)) = (r.area, r.received) else {
+            continue;
+        };
+        let i = a.index();
+        area_timed[i] += 1;
+        let open = (0..sites.len()).any(|j| {
+            costs.get(i, j as u32).is_some_and(|c| c <= threshold)
+                && hours[j].expect("hours").is_open(t)
+        });
+        if !open {
+            area_unmet[i] += 1;
+        }
+        if let Some((j, _)) = nearest[i] {
+            prem_timed[j as usize] += 1;
+            if !hours[j as usize].expect("hours").is_open(t) {
+                prem_unmet[j as usize] += 1;
+            }
+        }
+    }
+    for i in 0..atlas.areas.len() {
+        assert_eq!(
+            (gaps.by_area[i].timed, gaps.by_area[i].unmet),
+            (area_timed[i], area_unmet[i]),
+            "area {i}"
+        );
+    }
+    for j in 0..sites.len() {
+        assert_eq!(
+            (gaps.by_premises[j].timed, gaps.by_premises[j].unmet),
+            (prem_timed[j], prem_unmet[j]),
+            "premises {j}"
+        );
+    }
+    // The demo's evening and weekend referrals leave a real gap, and the per-area totals add up.
+    let unmet: u64 = gaps.by_area.iter().map(|g| g.unmet).sum();
+    let timed: u64 = gaps.by_area.iter().map(|g| g.timed).sum();
+    assert!(unmet > 0 && unmet < timed, "{unmet} of {timed}");
+    let profile = demand_profile(&atlas.referrals, |r| r.area.is_some());
+    assert_eq!(
+        profile.iter().sum::<u64>(),
+        timed,
+        "the week profile counts every timed referral once"
+    );
+}
+
+#[test]
+fn hours_gap_command_writes_protected_tables() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = env!("CARGO_BIN_EXE_needmap");
+    let d = dir.path().to_str().expect("utf-8 path");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    assert!(run(&[
+        "demo",
+        "--out",
+        d,
+        "--areas",
+        "150",
+        "--referrals",
+        "3000",
+        "--seed",
+        "5"
+    ])
+    .status
+    .success());
+    let cfg = format!("{d}/needmap.toml");
+    let (areas_csv, prem_csv) = (format!("{d}/gap.csv"), format!("{d}/gap_premises.csv"));
+    let out = run(&[
+        "hours-gap",
+        "--config",
+        &cfg,
+        "--kind",
+        "health_centre",
+        "-o",
+        &areas_csv,
+        "--premises-out",
+        &prem_csv,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed referrals"));
+    for (path, cols) in [(&areas_csv, vec![2usize, 3]), (&prem_csv, vec![3, 4])] {
+        let mut rdr = csv::Reader::from_path(path).expect("csv");
+        let mut rows = 0;
+        for rec in rdr.records() {
+            let rec = rec.expect("row");
+            rows += 1;
+            for &c in &cols {
+                let v = &rec[c];
+                assert!(
+                    v == "<10" || v.parse::<u64>().is_ok_and(|n| n >= 10 && n % 5 == 0),
+                    "{path}: unprotected {v}"
+                );
+            }
+        }
+        assert!(rows > 0);
+    }
+    let bad = run(&["hours-gap", "--config", &cfg, "--kind", "spaceport"]);
+    assert!(!bad.status.success());
+}

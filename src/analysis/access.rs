@@ -147,14 +147,13 @@ impl Decay {
     pub fn weight(&self, cost_s: f64) -> f64 {
         match self {
             Decay::None => 1.0,
-            Decay::Step { steps } => {
-                let mut sorted = steps.clone();
-                sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
-                sorted
-                    .iter()
-                    .find(|(upper, _)| cost_s <= *upper)
-                    .map_or(0.0, |s| s.1)
-            }
+            // The step with the smallest upper bound at or above the cost (no
+            // allocation: this runs for every pair, twice).
+            Decay::Step { steps } => steps
+                .iter()
+                .filter(|(upper, _)| cost_s <= *upper)
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map_or(0.0, |s| s.1),
             Decay::Linear { upper_s } => {
                 if cost_s <= *upper_s && *upper_s > 0.0 {
                     1.0 - cost_s / upper_s

@@ -690,17 +690,7 @@ fn access_command(
     if !valid {
         bail!("--circuity must be at least 1 and --speed-kmh positive");
     }
-    let prem: Vec<&crate::model::Premises> =
-        atlas.premises.iter().filter(|p| p.kind == kind).collect();
-    if prem.is_empty() {
-        let mut kinds: Vec<&str> = atlas.premises.iter().map(|p| p.kind.as_str()).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
-        bail!(
-            "no premises of kind {kind:?}; kinds are: {}",
-            kinds.join(", ")
-        );
-    }
+    let prem = premises_of_kind(atlas, kind)?;
     let sites: Vec<[f64; 2]> = prem.iter().map(|p| [p.x_m, p.y_m]).collect();
     // Coverage by SIMD quintile.
     let cov = population_within_distance(&atlas.areas, &sites, bands_m);
@@ -822,12 +812,9 @@ fn premises_of_kind<'a>(
     let prem: Vec<&crate::model::Premises> =
         atlas.premises.iter().filter(|p| p.kind == kind).collect();
     if prem.is_empty() {
-        let mut kinds: Vec<&str> = atlas.premises.iter().map(|p| p.kind.as_str()).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
         bail!(
             "no premises of kind {kind:?}; kinds are: {}",
-            kinds.join(", ")
+            atlas.premises_kinds().join(", ")
         );
     }
     Ok(prem)
@@ -1354,22 +1341,7 @@ fn bench_assign(
             }
         })
         .collect();
-    let bytes = std::fs::read(points).with_context(|| format!("reading {}", points.display()))?;
-    if bytes.len() < n * 16 {
-        bail!(
-            "{} holds {} points, fewer than {n}",
-            points.display(),
-            bytes.len() / 16
-        );
-    }
-    let mut xs = Vec::with_capacity(n);
-    let mut ys = Vec::with_capacity(n);
-    for c in bytes[..n * 16].chunks_exact(16) {
-        let x = f64::from_le_bytes(c[..8].try_into()?);
-        let y = f64::from_le_bytes(c[8..].try_into()?);
-        xs.push(x);
-        ys.push(y);
-    }
+    let (xs, ys) = read_points(points, n)?;
     let load_s = t0.elapsed().as_secs_f64();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))

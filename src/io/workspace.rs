@@ -73,6 +73,14 @@ impl Atlas {
         }
     }
 
+    /// The distinct premises kinds, sorted.
+    pub fn premises_kinds(&self) -> Vec<&str> {
+        let mut kinds: Vec<&str> = self.premises.iter().map(|p| p.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    }
+
     /// Bounding box of all areas in WGS84 `[min_lon, min_lat, max_lon, max_lat]`.
     pub fn bbox_wgs84(&self) -> [f64; 4] {
         use geo::BoundingRect;

@@ -64,9 +64,7 @@ pub async fn openapi() -> Json<Value> {
 /// `GET /api/meta`
 pub async fn meta(State(s): State<AppState>) -> Json<Value> {
     let a = &s.atlas;
-    let mut kinds: Vec<&str> = a.premises.iter().map(|p| p.kind.as_str()).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
+    let kinds = a.premises_kinds();
     let b = a.bbox_wgs84();
     Json(json!({
         "region": a.region,
@@ -366,9 +364,7 @@ pub async fn access(State(s): State<AppState>, Q(q): Q<AccessQuery>) -> Result<R
         ));
     }
     if !s.atlas.premises.iter().any(|p| p.kind == q.kind) {
-        let mut kinds: Vec<&str> = s.atlas.premises.iter().map(|p| p.kind.as_str()).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
+        let kinds = s.atlas.premises_kinds();
         return Err(ApiError::NotFound(format!(
             "no premises of kind {:?}; kinds are: {}",
             q.kind,

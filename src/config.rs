@@ -193,6 +193,9 @@ pub struct PremisesConfig {
     /// Opening hours column in OSM `opening_hours` syntax (default `opening_hours`).
     #[serde(default)]
     pub opening_hours: Option<String>,
+    /// Eligibility text column, who the premises serves (default `eligibility`).
+    #[serde(default)]
+    pub eligibility: Option<String>,
     /// CRS when the file does not say.
     #[serde(default)]
     pub crs: Option<String>,

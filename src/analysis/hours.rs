@@ -310,30 +310,22 @@ pub struct HoursGaps {
 /// premises; `hours[j]` are premises `j`'s opening hours (premises without
 /// hours are never counted as open: their hours are unknown). A premises is in
 /// reach of an area when its cost is at most `threshold_s`; its catchment is
-/// the areas whose nearest premises (by cost) it is.
+/// the areas whose nearest premises (by cost) it is. Only referrals `keep`
+/// accepts are counted (a client group, say).
 pub fn hours_gaps(
     n_areas: usize,
     referrals: &crate::model::ReferralSet,
     costs: &super::access::CostMatrix,
     threshold_s: f64,
     hours: &[Option<&Hours>],
+    keep: impl Fn(&crate::model::Referral) -> bool,
 ) -> HoursGaps {
-    let times: Vec<NaiveDateTime> = referrals
-        .referrals
-        .iter()
-        .filter_map(|r| r.received)
-        .collect();
-    let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
+    let Some((intervals, _)) = period_intervals(referrals, hours, &keep) else {
         return HoursGaps {
             by_area: vec![HoursGap { timed: 0, unmet: 0 }; n_areas],
             by_premises: vec![HoursGap { timed: 0, unmet: 0 }; costs.n_supply],
         };
     };
-    let (from, to) = (*first - Duration::days(1), *last + Duration::days(1));
-    let intervals: Vec<Vec<(NaiveDateTime, NaiveDateTime)>> = hours
-        .iter()
-        .map(|h| h.map(|h| h.open_intervals(from, to)).unwrap_or_default())
-        .collect();
     let nearest = super::access::nearest_by_cost(costs);
     let mut by_area = vec![HoursGap { timed: 0, unmet: 0 }; n_areas];
     let mut by_premises = vec![HoursGap { timed: 0, unmet: 0 }; costs.n_supply];
@@ -341,11 +333,12 @@ pub fn hours_gaps(
         let (Some(a), Some(t)) = (r.area, r.received) else {
             continue;
         };
+        if !keep(r) {
+            continue;
+        }
         let i = a.index();
         let row = &costs.rows[i];
-        let open_in_reach = row
-            .iter()
-            .any(|&(j, c)| c <= threshold_s && within(&intervals[j as usize], t));
+        let open_in_reach = any_open(row, threshold_s, &intervals, t);
         by_area[i].timed += 1;
         if !open_in_reach {
             by_area[i].unmet += 1;
@@ -361,5 +354,196 @@ pub fn hours_gaps(
     HoursGaps {
         by_area,
         by_premises,
+    }
+}
+
+/// The first Monday on or after `from` whose week (Monday to Sunday) holds no
+/// Scottish bank holiday and none of `extra`: the week used as "a typical
+/// week" for slot-by-slot analyses.
+pub fn reference_monday(from: NaiveDate, extra: &[NaiveDate]) -> NaiveDate {
+    let mut monday = monday_of(from);
+    if monday < from {
+        monday += Duration::days(7);
+    }
+    for _ in 0..60 {
+        let end = monday + Duration::days(6);
+        let mut holidays = scottish_bank_holidays(monday.year());
+        holidays.extend(scottish_bank_holidays(end.year()));
+        let clash = holidays
+            .iter()
+            .chain(extra)
+            .any(|d| *d >= monday && *d <= end);
+        if !clash {
+            return monday;
+        }
+        monday += Duration::days(7);
+    }
+    monday
+}
+
+/// Open share of every hour of the week starting at `monday`, per premises
+/// (all zeros where hours are unknown).
+pub fn open_slots(hours: &[Option<&Hours>], monday: NaiveDate) -> Vec<[f64; 168]> {
+    hours
+        .iter()
+        .map(|h| h.map(|h| h.week_profile(monday)).unwrap_or([0.0; 168]))
+        .collect()
+}
+
+/// Hours-aware floating catchment: for each hour of the week `h`, the 2SFCA /
+/// E2SFCA score of every area (see [`super::access::floating_catchment`])
+/// with supply `S_j · open_j(h)`, so that only premises open in that hour
+/// count, each in proportion to the share of the hour it is open. Demand is
+/// the same in every hour. Result: `scores[h][area]`.
+pub fn floating_catchment_by_hour(
+    demand: &[f64],
+    supply: &[f64],
+    open: &[[f64; 168]],
+    costs: &super::access::CostMatrix,
+    max_cost_s: Option<f64>,
+    decay: &super::access::Decay,
+) -> Vec<Vec<Option<f64>>> {
+    use rayon::prelude::*;
+    (0..168usize)
+        .into_par_iter()
+        .map(|h| {
+            let s: Vec<f64> = supply.iter().zip(open).map(|(s, o)| s * o[h]).collect();
+            super::access::floating_catchment(demand, &s, costs, max_cost_s, decay)
+        })
+        .collect()
+}
+
+/// For each area and hour of the week, how many premises within `threshold_s`
+/// are open for at least half of that hour.
+pub fn open_in_reach(
+    costs: &super::access::CostMatrix,
+    threshold_s: f64,
+    open: &[[f64; 168]],
+) -> Vec<[u16; 168]> {
+    costs
+        .rows
+        .iter()
+        .map(|row| {
+            let mut n = [0u16; 168];
+            for &(j, c) in row {
+                if c <= threshold_s {
+                    for (h, v) in n.iter_mut().enumerate() {
+                        if open[j as usize][h] >= 0.5 {
+                            *v += 1;
+                        }
+                    }
+                }
+            }
+            n
+        })
+        .collect()
+}
+
+/// Referrals by hour of the week for each area (timed referrals placed in an
+/// area, among those `keep` accepts).
+pub fn demand_by_area(
+    n_areas: usize,
+    referrals: &crate::model::ReferralSet,
+    keep: impl Fn(&crate::model::Referral) -> bool,
+) -> Vec<[u32; 168]> {
+    let mut out = vec![[0u32; 168]; n_areas];
+    for r in &referrals.referrals {
+        if let (Some(a), Some(t)) = (r.area, &r.received) {
+            if keep(r) {
+                out[a.index()][hour_of_week(t)] += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Open intervals of every premises over the span of the timed referrals
+/// `keep` accepts (a day either side), with that span; `None` when no
+/// referral is timed.
+#[allow(clippy::type_complexity)]
+fn period_intervals(
+    referrals: &crate::model::ReferralSet,
+    hours: &[Option<&Hours>],
+    keep: &impl Fn(&crate::model::Referral) -> bool,
+) -> Option<(
+    Vec<Vec<(NaiveDateTime, NaiveDateTime)>>,
+    (NaiveDateTime, NaiveDateTime),
+)> {
+    let mut span: Option<(NaiveDateTime, NaiveDateTime)> = None;
+    for r in &referrals.referrals {
+        if let Some(t) = r.received {
+            if keep(r) {
+                span = Some(match span {
+                    None => (t, t),
+                    Some((a, b)) => (a.min(t), b.max(t)),
+                });
+            }
+        }
+    }
+    let (first, last) = span?;
+    let (from, to) = (first - Duration::days(1), last + Duration::days(1));
+    let intervals = hours
+        .iter()
+        .map(|h| h.map(|h| h.open_intervals(from, to)).unwrap_or_default())
+        .collect();
+    Some((intervals, (first, last)))
+}
+
+/// Whether any premises of `row` within `threshold_s` is open at `t`.
+fn any_open(
+    row: &[(u32, f64)],
+    threshold_s: f64,
+    intervals: &[Vec<(NaiveDateTime, NaiveDateTime)>],
+    t: NaiveDateTime,
+) -> bool {
+    row.iter()
+        .any(|&(j, c)| c <= threshold_s && within(&intervals[j as usize], t))
+}
+
+/// Unmet demand by area and hour of the week: the timed referrals `keep`
+/// accepts that arrived when no premises within `threshold_s` of their area
+/// was open (as in [`hours_gaps`]), counted by area and slot, with the span
+/// of time the referrals cover (first and last timed referral).
+pub struct UnmetDemand {
+    pub by_area: Vec<[u32; 168]>,
+    pub span: Option<(NaiveDateTime, NaiveDateTime)>,
+}
+
+impl UnmetDemand {
+    /// Weeks covered by the referrals (at least one).
+    pub fn weeks(&self) -> f64 {
+        self.span
+            .map(|(a, b)| ((b - a).num_seconds() as f64 / (7.0 * 86_400.0)).max(1.0))
+            .unwrap_or(1.0)
+    }
+}
+
+/// See [`UnmetDemand`].
+pub fn unmet_demand(
+    n_areas: usize,
+    referrals: &crate::model::ReferralSet,
+    costs: &super::access::CostMatrix,
+    threshold_s: f64,
+    hours: &[Option<&Hours>],
+    keep: impl Fn(&crate::model::Referral) -> bool,
+) -> UnmetDemand {
+    let mut by_area = vec![[0u32; 168]; n_areas];
+    let Some((intervals, span)) = period_intervals(referrals, hours, &keep) else {
+        return UnmetDemand {
+            by_area,
+            span: None,
+        };
+    };
+    for r in &referrals.referrals {
+        let (Some(a), Some(t)) = (r.area, r.received) else {
+            continue;
+        };
+        if keep(r) && !any_open(&costs.rows[a.index()], threshold_s, &intervals, t) {
+            by_area[a.index()][hour_of_week(&t)] += 1;
+        }
+    }
+    UnmetDemand {
+        by_area,
+        span: Some(span),
     }
 }

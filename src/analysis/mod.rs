@@ -3,12 +3,18 @@
 //! - [`need`]: per-area referral counts, rates and the composite need score.
 //! - [`equity`]: referrals, population and rates by SIMD quintile.
 //! - [`rollup`]: need aggregated to parent codes or, by area-weighted overlay, to boundary sets.
+//! - [`access`]: travel costs, nearest premises, catchments, provider choice, 2SFCA/E2SFCA.
+//! - [`hours`]: opening hours, demand by hour of the week, hours gaps, hours-aware 2SFCA.
+//! - [`extend`]: ranked extensions of opening hours that meet the most unmet demand.
+//! - [`signpost`]: who can help at a place, ranked by travel time, and when they are open.
 
 pub mod access;
 pub mod equity;
+pub mod extend;
 pub mod hours;
 pub mod need;
 pub mod rollup;
+pub mod signpost;
 
 pub use equity::{equity_table, EquityRow, EquityTable};
 pub use need::{need_map, percentile_scores, AreaNeed, NeedMap};

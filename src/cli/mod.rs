@@ -1,6 +1,8 @@
 //! The command line: `validate`, `need`, `equity`, `rollup`, `demo`, `serve`
 //! and `bench-assign`. Thin: parse flags, load, call analyses, write.
 
+mod hours;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -213,6 +215,62 @@ enum Command {
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
         /// Per-premises CSV output.
+        #[arg(long)]
+        premises_out: Option<PathBuf>,
+        /// Per-area GeoJSON output (WGS84 polygons with the same columns).
+        #[arg(long)]
+        geojson: Option<PathBuf>,
+        /// Only referrals of this client group.
+        #[arg(long)]
+        group: Option<String>,
+        /// Exact counts (planner use only).
+        #[arg(long)]
+        exact: bool,
+    },
+    /// Hours-aware accessibility: E2SFCA (or the decay given) for each of the
+    /// 168 hours of a typical week, counting only premises open in that hour;
+    /// with the hours in which nothing is open within reach.
+    HoursAccess {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// Premises kind.
+        #[arg(long)]
+        kind: String,
+        /// Travel-time reach in minutes (for "open within reach").
+        #[arg(long, default_value_t = 15.0)]
+        threshold_min: f64,
+        /// none | e2sfca | step:600=1,1200=0.68,... | linear:SECONDS | exponential:SECONDS | gaussian:SECONDS
+        #[arg(long, default_value = "e2sfca")]
+        decay: String,
+        /// CSV output: one row per area, a summary then one column per hour of the week.
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// GeoJSON output: areas with the weekly summary.
+        #[arg(long)]
+        geojson: Option<PathBuf>,
+    },
+    /// Recommended extensions of opening hours: the extra hours, at which
+    /// premises, that would meet the most referrals now arriving when nothing
+    /// in reach is open, per extra hour opened; ranked across the region.
+    HoursExtend {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// Premises kind.
+        #[arg(long)]
+        kind: String,
+        /// Travel-time reach in minutes.
+        #[arg(long, default_value_t = 15.0)]
+        threshold_min: f64,
+        /// Only referrals of this client group.
+        #[arg(long)]
+        group: Option<String>,
+        /// Length of the ranked list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// CSV output of the ranked list (default: print it).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// CSV of each premises' best three extensions on their own.
         #[arg(long)]
         premises_out: Option<PathBuf>,
         /// Exact counts (planner use only).
@@ -613,14 +671,65 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             threshold_min,
             out,
             premises_out,
+            geojson,
+            group,
             exact,
         } => {
             let atlas = load(&ws)?;
-            hours_gap_command(
+            hours::hours_gap(
                 &atlas,
                 &kind,
                 threshold_min,
-                (out.as_deref(), premises_out.as_deref()),
+                group.as_deref(),
+                hours::GapOutputs {
+                    out: out.as_deref(),
+                    premises_out: premises_out.as_deref(),
+                    geojson: geojson.as_deref(),
+                },
+                role(exact),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::HoursAccess {
+            ws,
+            kind,
+            threshold_min,
+            decay,
+            out,
+            geojson,
+        } => {
+            let atlas = load(&ws)?;
+            hours::hours_access(
+                &atlas,
+                &kind,
+                threshold_min,
+                &decay,
+                out.as_deref(),
+                geojson.as_deref(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::HoursExtend {
+            ws,
+            kind,
+            threshold_min,
+            group,
+            limit,
+            out,
+            premises_out,
+            exact,
+        } => {
+            let atlas = load(&ws)?;
+            hours::hours_extend(
+                &atlas,
+                &hours::ExtendArgs {
+                    kind: &kind,
+                    threshold_min,
+                    group: group.as_deref(),
+                    limit,
+                    out: out.as_deref(),
+                    premises_out: premises_out.as_deref(),
+                },
                 role(exact),
             )?;
             Ok(ExitCode::SUCCESS)
@@ -950,118 +1059,6 @@ fn gaps_command(
         })
         .collect();
     emit_table(headers, rows, out)
-}
-
-fn hours_gap_command(
-    atlas: &Atlas,
-    kind: &str,
-    threshold_min: f64,
-    (out, premises_out): (Option<&Path>, Option<&Path>),
-    role: Role,
-) -> anyhow::Result<()> {
-    use crate::analysis::access::representative_point;
-    use crate::analysis::hours::{hours_gaps, HoursGap};
-    if !(threshold_min.is_finite() && threshold_min > 0.0) {
-        bail!("--threshold-min must be a positive number of minutes");
-    }
-    let idx: Vec<usize> = (0..atlas.premises.len())
-        .filter(|&j| atlas.premises[j].kind == kind)
-        .collect();
-    if idx.is_empty() {
-        premises_of_kind(atlas, kind)?;
-    }
-    let sites: Vec<[f64; 2]> = idx
-        .iter()
-        .map(|&j| [atlas.premises[j].x_m, atlas.premises[j].y_m])
-        .collect();
-    let hours: Vec<Option<&crate::analysis::hours::Hours>> =
-        idx.iter().map(|&j| atlas.hours[j].as_ref()).collect();
-    let points: Vec<[f64; 2]> = atlas
-        .areas
-        .iter()
-        .map(|a| representative_point(&a.geometry).unwrap_or([f64::NAN, f64::NAN]))
-        .collect();
-    let (travel, params) = atlas.travel();
-    let threshold_s = threshold_min * 60.0;
-    let costs = travel.matrix(&points, &sites, &params, threshold_s.max(3600.0));
-    let gaps = hours_gaps(
-        atlas.areas.len(),
-        &atlas.referrals,
-        &costs,
-        threshold_s,
-        &hours,
-    );
-    let policy = Policy::default();
-    // Shares come from the counts as shown, so that they give nothing away.
-    let cells = |g: &HoursGap| {
-        let (t, u) = (
-            policy.count(g.timed as f64, role),
-            policy.count(g.unmet as f64, role),
-        );
-        let pct = match (t.value(), u.value()) {
-            (Some(t), Some(u)) if t > 0.0 => format!("{:.1}", (u / t * 100.0).min(100.0)),
-            _ => String::new(),
-        };
-        vec![t.to_string(), u.to_string(), pct]
-    };
-    let timed: u64 = gaps.by_area.iter().map(|g| g.timed).sum();
-    let unmet: u64 = gaps.by_area.iter().map(|g| g.unmet).sum();
-    let total = cells(&HoursGap { timed, unmet });
-    eprintln!(
-        "{} of {} timed referrals ({} %) arrived when no {kind} within {threshold_min} min ({}) was open; premises without opening hours count as closed",
-        total[1],
-        total[0],
-        total[2],
-        travel.describe(&params)
-    );
-    let headers: Vec<String> = ["area_id", "name", "timed_referrals", "unmet", "unmet_pct"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut rows: Vec<(f64, Vec<String>)> = atlas
-        .areas
-        .iter()
-        .zip(&gaps.by_area)
-        .map(|(a, g)| {
-            let mut r = vec![a.code.clone(), a.name.clone().unwrap_or_default()];
-            r.extend(cells(g));
-            (g.share().unwrap_or(0.0) * g.timed.min(1000) as f64, r)
-        })
-        .collect();
-    if out.is_none() {
-        rows.sort_by(|x, y| y.0.total_cmp(&x.0));
-        rows.truncate(20);
-    }
-    emit_table(headers, rows.into_iter().map(|r| r.1).collect(), out)?;
-    if let Some(p) = premises_out {
-        let headers = [
-            "premises_id",
-            "name",
-            "opening_hours",
-            "catchment_timed_referrals",
-            "while_closed",
-            "while_closed_pct",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let rows = idx
-            .iter()
-            .zip(&gaps.by_premises)
-            .map(|(&j, g)| {
-                let pr = &atlas.premises[j];
-                let mut r = vec![
-                    pr.code.clone(),
-                    pr.name.clone(),
-                    pr.opening_hours.clone().unwrap_or_default(),
-                ];
-                r.extend(cells(g));
-                r
-            })
-            .collect();
-        emit_table(headers, rows, Some(p))?;
-    }
-    Ok(())
 }
 
 /// Parse a decay description (see `needmap fca --help`).

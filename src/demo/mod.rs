@@ -270,6 +270,8 @@ struct PremisesKind {
     services: &'static [&'static str],
     hours: &'static [&'static str],
     capacity: (f64, f64),
+    /// Who it serves, in words (signposting); taken in turn.
+    eligibility: &'static [&'static str],
 }
 
 const KINDS: [PremisesKind; 6] = [
@@ -282,6 +284,7 @@ const KINDS: [PremisesKind; 6] = [
             "Mo-Th 08:45-15:15; Fr 08:45-12:30; PH off",
         ],
         capacity: (150.0, 900.0),
+        eligibility: &["Pupils of the school and their families; school nurse drop-in for pupils"],
     },
     PremisesKind {
         kind: "nursery",
@@ -293,6 +296,7 @@ const KINDS: [PremisesKind; 6] = [
             "Mo-Fr 09:00-15:00; PH off",
         ],
         capacity: (30.0, 120.0),
+        eligibility: &["Children aged 3 and 4, and eligible 2-year-olds; 1,140 funded hours a year", "Children aged 0 to 5; funded places for 3 and 4 year olds"],
     },
     PremisesKind {
         kind: "health_centre",
@@ -304,6 +308,7 @@ const KINDS: [PremisesKind; 6] = [
             "Mo,Tu,Th,Fr 08:00-18:00; We 08:00-20:00; PH off",
         ],
         capacity: (3000.0, 12000.0),
+        eligibility: &["Patients registered with the practice; anyone in the area for urgent care", "Residents of the practice area; health visiting for families with children under 5"],
     },
     PremisesKind {
         kind: "leisure_centre",
@@ -314,6 +319,7 @@ const KINDS: [PremisesKind; 6] = [
             "Mo-Fr 07:00-21:00; Sa 09:00-17:00; Su 10:00-16:00",
         ],
         capacity: (200.0, 800.0),
+        eligibility: &["Everyone; free under-18 and over-60 sessions; youth work drop-in for ages 11 to 18"],
     },
     PremisesKind {
         kind: "social_work_office",
@@ -330,6 +336,7 @@ const KINDS: [PremisesKind; 6] = [
             "Mo-Fr 08:45-16:45; PH off",
         ],
         capacity: (20.0, 80.0),
+        eligibility: &["Anyone living in the council area: children and families, adults, older people; duty social worker on the day", "Residents of the council area by referral or self-referral; duty team for urgent concerns"],
     },
     PremisesKind {
         kind: "care_provider",
@@ -341,6 +348,7 @@ const KINDS: [PremisesKind; 6] = [
             "Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00",
         ],
         capacity: (10.0, 60.0),
+        eligibility: &["Adults assessed by the council as needing care; self-funded clients welcome", "Adults and older people with a care package from the council or a direct payment"],
     },
 ];
 
@@ -584,6 +592,7 @@ pub fn write_demo(dir: &Path, spec: &DemoSpec) -> Result<DemoSummary> {
                     "capacity": capacity,
                     "provider": provider,
                     "opening_hours": hours,
+                    "eligibility": kind.eligibility[i % kind.eligibility.len()],
                 },
                 "geometry": {"type": "Point", "coordinates": [trim6(lon), trim6(lat)]},
             }));

@@ -9,6 +9,7 @@ pub mod referrals;
 pub mod report;
 pub mod roads;
 pub mod shapefile;
+pub mod study;
 pub mod table;
 pub mod vector;
 pub mod workspace;

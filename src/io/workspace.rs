@@ -771,6 +771,7 @@ fn load_premises(cfg: &Config, pc: &PremisesConfig, out: &mut Vec<Premises>, rep
         ("capacity", &pc.capacity, true),
         ("provider", &pc.provider, true),
         ("opening_hours", &pc.opening_hours, true),
+        ("eligibility", &pc.eligibility, true),
     ] {
         if let Some(c) = c {
             if required && !has(c) {
@@ -803,6 +804,10 @@ fn load_premises(cfg: &Config, pc: &PremisesConfig, out: &mut Vec<Premises>, rep
         .opening_hours
         .clone()
         .unwrap_or_else(|| "opening_hours".into());
+    let eligibility_col = pc
+        .eligibility
+        .clone()
+        .unwrap_or_else(|| "eligibility".into());
     let mut rows = RowProblems::default();
     for f in &layer.features {
         let label_row = f.index + 1;
@@ -858,6 +863,7 @@ fn load_premises(cfg: &Config, pc: &PremisesConfig, out: &mut Vec<Premises>, rep
                 .and_then(PropValue::as_number),
             provider: text(f, &provider_col),
             opening_hours: text(f, &hours_col),
+            eligibility: text(f, &eligibility_col),
             x_m,
             y_m,
             lon,

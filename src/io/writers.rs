@@ -148,6 +148,30 @@ pub fn write_need_geojson(
     write_file(path, &bytes)
 }
 
+/// Write the areas as GeoJSON with the properties given, one map per area in order.
+pub fn write_areas_geojson(
+    path: &Path,
+    areas: &[Area],
+    properties: Vec<serde_json::Map<String, Value>>,
+) -> Result<()> {
+    let features: Vec<Value> = areas
+        .iter()
+        .zip(properties)
+        .enumerate()
+        .map(|(i, (a, p))| {
+            json!({
+                "type": "Feature",
+                "id": i,
+                "properties": p,
+                "geometry": multipolygon_json(&a.geometry_wgs84),
+            })
+        })
+        .collect();
+    let v = json!({"type": "FeatureCollection", "features": features});
+    let bytes = serde_json::to_vec(&v).map_err(|e| Error::BadInput(e.to_string()))?;
+    write_file(path, &bytes)
+}
+
 fn csv_cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),

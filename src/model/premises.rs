@@ -19,6 +19,8 @@ pub struct Premises {
     pub provider: Option<String>,
     /// Opening hours in OpenStreetMap `opening_hours` syntax, as given.
     pub opening_hours: Option<String>,
+    /// Who the premises serves, in words (for signposting), as given.
+    pub eligibility: Option<String>,
     /// Position in British National Grid metres.
     pub x_m: f64,
     pub y_m: f64,

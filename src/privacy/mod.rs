@@ -88,6 +88,17 @@ impl Policy {
         }
     }
 
+    /// Publish `part` as a percentage of `whole` (one decimal), computed from
+    /// the counts as published so that it gives nothing more away; `None`
+    /// where either is withheld or `whole` is 0.
+    pub fn percent(&self, part: f64, whole: f64, role: Role) -> Option<f64> {
+        let (p, w) = (
+            self.count(part, role).value()?,
+            self.count(whole, role).value()?,
+        );
+        (w > 0.0).then(|| ((p / w * 100.0).min(100.0) * 10.0).round() / 10.0)
+    }
+
     /// Publish a rate per 1,000 for a count and a population.
     pub fn rate_per_1000(
         &self,

@@ -4,6 +4,7 @@
 //! disclosure-controlled aggregates (the public role): never a referral point.
 
 pub mod error;
+pub mod hours;
 pub mod openapi;
 pub mod routes;
 pub mod tiles;
@@ -51,6 +52,8 @@ pub struct Prepared {
     pub tile_cache: tiles::TileCache,
     /// Access results by `kind|threshold|desert_below`.
     pub access_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
+    /// Hours analyses by kind, threshold and group or decay.
+    pub hours_cache: hours::HoursCache,
 }
 
 /// Server settings.
@@ -96,6 +99,7 @@ impl Prepared {
             tiles,
             tile_cache: tiles::TileCache::new(opts.tile_cache_bytes),
             access_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
+            hours_cache: hours::HoursCache::default(),
             areas_geojson: bytes::Bytes::from(areas_geojson.to_string()),
             premises_geojson: bytes::Bytes::from(premises_geojson.to_string()),
             areas_attributes,
@@ -129,6 +133,11 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
             get(routes::premises_isochrones),
         )
         .route("/premises/{id}/hours", get(routes::premises_hours))
+        .route("/areas/{id}/hours", get(hours::area_hours))
+        .route("/hours/gap", get(hours::gap))
+        .route("/hours/access", get(hours::access))
+        .route("/hours/extensions", get(hours::extensions))
+        .route("/signpost", get(hours::signpost))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     let mut app = Router::new()

@@ -203,6 +203,7 @@ pub fn premises_geojson(a: &Atlas) -> Value {
                     "capacity": p.capacity,
                     "provider": p.provider,
                     "opening_hours": p.opening_hours,
+                    "eligibility": p.eligibility,
                 },
                 "geometry": {"type": "Point", "coordinates": [trim6(p.lon), trim6(p.lat)]},
             })
@@ -765,6 +766,11 @@ pub async fn premises_hours(
         v["at"] = json!(at);
         v["open"] = json!(h.is_open(at));
         v["next_change"] = json!(h.next_change(at));
+    }
+    if let Some(c) = super::hours::premises_catchment_demand(&s, j).await {
+        if let (Some(v), Some(c)) = (v.as_object_mut(), c.as_object()) {
+            v.extend(c.clone());
+        }
     }
     Ok(Json(v))
 }

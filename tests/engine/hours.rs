@@ -191,6 +191,7 @@ fn hours_gap_per_area_and_premises_equals_brute_force_over_every_referral() {
         &costs,
         threshold,
         &hours,
+        |_| true,
     );
 
     // Brute force: every referral, every premises, OpeningHours::is_open.

@@ -2,6 +2,8 @@
 //! small demo region. Every route, bad requests, and the privacy guarantee
 //! that no public response carries a referral or an unsuppressed small count.
 
+mod hours;
+
 use std::sync::{Arc, OnceLock};
 
 use axum::body::{to_bytes, Body};
@@ -270,6 +272,11 @@ async fn no_public_response_carries_a_referral() {
         "/api/premises",
         "/api/boundaries/teams",
         "/api/search?q=DZ",
+        "/api/hours/gap?kind=social_work_office",
+        "/api/hours/extensions?kind=social_work_office",
+        "/api/hours/access?kind=social_work_office&hour=34",
+        "/api/areas/DZ000001/hours?kind=social_work_office",
+        "/api/premises/SOC-0001/hours",
     ];
     let premises: Vec<[f64; 2]> = f
         .state
@@ -351,6 +358,11 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/premises/{id}/reach",
         "/api/premises/{id}/isochrones",
         "/api/premises/{id}/hours",
+        "/api/hours/gap",
+        "/api/hours/access",
+        "/api/hours/extensions",
+        "/api/areas/{id}/hours",
+        "/api/signpost",
         "/tiles/{layer}/{z}/{x}/{y}",
         "/tiles/{name}",
     ];
@@ -390,6 +402,14 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
             "/api/search" => "/api/search?q=DZ".to_string(),
             "/api/access" => "/api/access?kind=school".to_string(),
             "/api/gaps" => "/api/gaps?kind=school".to_string(),
+            "/api/hours/gap" => "/api/hours/gap?kind=school".to_string(),
+            "/api/hours/access" => "/api/hours/access?kind=school&hour=10".to_string(),
+            "/api/hours/extensions" => "/api/hours/extensions?kind=school".to_string(),
+            "/api/areas/DZ000001/hours" => "/api/areas/DZ000001/hours?kind=school".to_string(),
+            "/api/signpost" => {
+                let p = &fixture().state.atlas.premises[0];
+                format!("/api/signpost?lon={}&lat={}", p.lon, p.lat)
+            }
             "/api/premises/{id}/reach" => format!(
                 "/api/premises/{}/reach",
                 fixture().state.atlas.premises[0].code

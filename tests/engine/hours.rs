@@ -307,4 +307,320 @@ fn hours_gap_command_writes_protected_tables() {
     }
     let bad = run(&["hours-gap", "--config", &cfg, "--kind", "spaceport"]);
     assert!(!bad.status.success());
+    let bad = run(&[
+        "hours-gap",
+        "--config",
+        &cfg,
+        "--kind",
+        "health_centre",
+        "--group",
+        "pirates",
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("groups are"));
+
+    // GeoJSON of the gap for one client group.
+    let gj = format!("{d}/gap.geojson");
+    let out = run(&[
+        "hours-gap",
+        "--config",
+        &cfg,
+        "--kind",
+        "social_work_office",
+        "--group",
+        "adults",
+        "--geojson",
+        &gj,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&gj).expect("geojson")).expect("json");
+    let feats = v["features"].as_array().expect("features");
+    assert_eq!(feats.len(), 150);
+    for f in feats {
+        let u = &f["properties"]["unmet"];
+        assert!(
+            u == "<10" || u.as_f64().is_some_and(|n| n >= 10.0 && n % 5.0 == 0.0),
+            "unprotected {u}"
+        );
+    }
+
+    // Hours-aware access: 168 hourly columns after the summary.
+    let acc = format!("{d}/access.csv");
+    let out = run(&[
+        "hours-access",
+        "--config",
+        &cfg,
+        "--kind",
+        "social_work_office",
+        "-o",
+        &acc,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut rdr = csv::Reader::from_path(&acc).expect("csv");
+    let headers = rdr.headers().expect("headers").clone();
+    assert_eq!(headers.len(), 7 + 168);
+    assert_eq!(&headers[7 + 34], "Tu_10_00-11_00");
+    let mut rows = 0;
+    for rec in rdr.records() {
+        let rec = rec.expect("row");
+        rows += 1;
+        // Sunday 03:00 (slot 147): no office is open.
+        let sun = &rec[7 + 147];
+        assert!(sun.is_empty() || sun.parse::<f64>() == Ok(0.0), "{sun}");
+        assert!(rec[4].parse::<usize>().expect("hours_none_open") >= 168 - 45);
+    }
+    assert_eq!(rows, 150);
+
+    // Ranked extensions, protected.
+    let ext = format!("{d}/extend.csv");
+    let each = format!("{d}/extend_premises.csv");
+    let out = run(&[
+        "hours-extend",
+        "--config",
+        &cfg,
+        "--kind",
+        "social_work_office",
+        "--limit",
+        "5",
+        "-o",
+        &ext,
+        "--premises-out",
+        &each,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut rdr = csv::Reader::from_path(&ext).expect("csv");
+    let mut ranks = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.expect("row");
+        ranks.push(rec[0].to_string());
+        let met = &rec[6];
+        assert!(
+            met == "<10" || met.parse::<u64>().is_ok_and(|n| n >= 10 && n % 5 == 0),
+            "unprotected {met}"
+        );
+    }
+    assert_eq!(ranks, ["1", "2", "3", "4", "5"]);
+    assert!(
+        csv::Reader::from_path(&each)
+            .expect("csv")
+            .records()
+            .count()
+            > 0
+    );
+}
+
+#[test]
+fn reference_week_skips_holiday_weeks() {
+    use needmap::analysis::hours::reference_monday;
+    // 2 January 2023 is a Scottish bank holiday (a Monday): the next week.
+    assert_eq!(reference_monday(ymd(2023, 1, 1), &[]), ymd(2023, 1, 9));
+    // From Wednesday 27 March 2024: Good Friday 29 March, Easter Monday is not a
+    // Scottish bank holiday, so the week of 1 April is a plain week.
+    assert_eq!(reference_monday(ymd(2024, 3, 27), &[]), ymd(2024, 4, 1));
+    // A configured one-off holiday moves it on.
+    assert_eq!(
+        reference_monday(ymd(2024, 4, 1), &[ymd(2024, 4, 3)]),
+        ymd(2024, 4, 8)
+    );
+}
+
+/// Two areas and two offices, worked by hand. Office A (capacity 10) is open
+/// Mo-Fr 09:00-17:00, office B (capacity 30) Mo-Fr 09:00-19:00. Area 1 (100
+/// people) reaches both, area 2 (300 people) only B; plain 2SFCA.
+#[test]
+fn hours_aware_2sfca_worked_by_hand() {
+    use needmap::analysis::access::{CostMatrix, Decay};
+    use needmap::analysis::hours::{floating_catchment_by_hour, open_in_reach, open_slots};
+    let a = hours("Mo-Fr 09:00-17:00");
+    let b = hours("Mo-Fr 09:00-19:00");
+    let open = open_slots(&[Some(&a), Some(&b)], ymd(2024, 8, 12));
+    let costs = CostMatrix {
+        n_supply: 2,
+        rows: vec![vec![(0, 300.0), (1, 300.0)], vec![(1, 300.0)]],
+    };
+    let s = floating_catchment_by_hour(
+        &[100.0, 300.0],
+        &[10.0, 30.0],
+        &open,
+        &costs,
+        None,
+        &Decay::None,
+    );
+    // Tuesday 10:00 (slot 34): R_A = 10/100, R_B = 30/400; A_1 = 0.1 + 0.075, A_2 = 0.075.
+    assert!((s[34][0].expect("a1") - 0.175).abs() < 1e-12);
+    assert!((s[34][1].expect("a2") - 0.075).abs() < 1e-12);
+    // Tuesday 18:00 (slot 42): only B: R_B = 30/400 for both areas.
+    assert!((s[42][0].expect("a1") - 0.075).abs() < 1e-12);
+    assert!((s[42][1].expect("a2") - 0.075).abs() < 1e-12);
+    // Saturday noon: nothing open, scores 0 (not "no supply in reach").
+    assert_eq!(s[5 * 24 + 12], vec![Some(0.0), Some(0.0)]);
+    let n = open_in_reach(&costs, 600.0, &open);
+    assert_eq!((n[0][34], n[0][42], n[1][34], n[0][132]), (2, 1, 1, 0));
+}
+
+#[test]
+fn hours_aware_2sfca_equals_plain_2sfca_when_always_open() {
+    use needmap::analysis::access::{floating_catchment, Decay};
+    use needmap::analysis::hours::floating_catchment_by_hour;
+    let atlas = super::demo_atlas();
+    let st = atlas.kind_study("health_centre", 900.0).expect("kind");
+    let open = vec![[1.0; 168]; st.idx.len()];
+    let decay = Decay::e2sfca_default();
+    let by_hour = floating_catchment_by_hour(
+        &st.population(),
+        &st.capacity(),
+        &open,
+        &st.costs,
+        None,
+        &decay,
+    );
+    let plain = floating_catchment(&st.population(), &st.capacity(), &st.costs, None, &decay);
+    for h in [0, 50, 167] {
+        assert_eq!(by_hour[h], plain, "hour {h}");
+    }
+}
+
+/// The ranked extensions, checked by re-evaluating the gap from scratch: for
+/// the first k picks, add each as an extra rule to its office's
+/// opening_hours (`<hours>, <rule>`: an additional rule in the OSM syntax),
+/// recount unmet referrals by brute force over every referral, and compare
+/// the fall in unmet demand with the list's cumulative figure.
+#[test]
+fn ranked_extensions_meet_what_they_claim_when_the_hours_are_changed() {
+    use needmap::analysis::extend::ranked_extensions;
+    use needmap::analysis::hours::{holiday_calendar, unmet_demand};
+    let atlas = super::demo_atlas();
+    let threshold = 900.0;
+    let st = atlas
+        .kind_study("social_work_office", threshold)
+        .expect("kind");
+    let hours = st.hours();
+    let unmet = unmet_demand(
+        atlas.areas.len(),
+        &atlas.referrals,
+        &st.costs,
+        threshold,
+        &hours,
+        |_| true,
+    );
+    let list = ranked_extensions(
+        &unmet.by_area,
+        unmet.weeks(),
+        &st.costs,
+        threshold,
+        &st.open_slots(),
+        6,
+    );
+    assert_eq!(list.len(), 6);
+    let cal = holiday_calendar(2000, 2100, &[]);
+    let brute_unmet = |texts: &[String]| -> u64 {
+        let hs: Vec<Hours> = texts
+            .iter()
+            .map(|t| Hours::parse(t, &cal).expect("parses"))
+            .collect();
+        let mut n = 0;
+        for r in &atlas.referrals.referrals {
+            let (Some(a), Some(t)) = (r.area, r.received) else {
+                continue;
+            };
+            let open = st.costs.rows[a.index()]
+                .iter()
+                .any(|&(j, c)| c <= threshold && hs[j as usize].is_open(t));
+            if !open {
+                n += 1;
+            }
+        }
+        n
+    };
+    let mut texts: Vec<String> = hours
+        .iter()
+        .map(|h| h.expect("hours").text.clone())
+        .collect();
+    let before = brute_unmet(&texts);
+    let total: u64 = unmet.by_area.iter().flatten().map(|&x| u64::from(x)).sum();
+    assert_eq!(before, total, "unmet_demand equals the brute force");
+    let mut cumulative = 0;
+    for e in &list {
+        assert!(e.referrals_covered > 0);
+        assert!(e.extra_hours_per_week >= 1.0);
+        let j = e.premises as usize;
+        // The rule adds exactly the extra hours it claims to a plain week.
+        let old = Hours::parse(&texts[j], &cal).expect("old");
+        texts[j] = format!("{}, {}", texts[j], e.rule);
+        let new = Hours::parse(&texts[j], &cal).expect("new");
+        let plain = ymd(2023, 1, 9);
+        let added: f64 = new.week_profile(plain).iter().sum::<f64>()
+            - old.week_profile(plain).iter().sum::<f64>();
+        assert_eq!(added, e.extra_hours_per_week, "{}", e.rule);
+        cumulative += e.referrals_covered;
+        assert_eq!(
+            before - brute_unmet(&texts),
+            cumulative,
+            "after {} at office {j}",
+            e.rule
+        );
+    }
+}
+
+#[test]
+fn signpost_ranks_the_nearest_first_and_says_when_they_open() {
+    use needmap::analysis::access::CostMatrix;
+    use needmap::analysis::signpost::{signpost, OpenState};
+    let a = hours("Mo-Fr 09:00-17:00; PH off");
+    let b = hours("24/7");
+    let c = hours("Sa 10:00-12:00");
+    let sites = [[1000.0, 0.0], [5000.0, 0.0], [0.0, 200.0]];
+    // Straight line at 30 km/h, circuity 1: 120 s, 600 s, 24 s.
+    let costs = CostMatrix::straight_line(&[[0.0, 0.0]], &sites, 1.0, 30.0, 3600.0);
+    // Friday 16:55 in August: A open (closes 17:00), B open, C closed until Saturday 10:00.
+    let t = at("2024-08-16T16:55");
+    let hits = signpost(
+        &costs,
+        [0.0, 0.0],
+        &sites,
+        &[Some(&a), Some(&b), Some(&c)],
+        t,
+        10,
+    );
+    let order: Vec<u32> = hits.iter().map(|h| h.premises).collect();
+    assert_eq!(order, vec![2, 0, 1]);
+    assert_eq!(hits[0].now, OpenState::Closed);
+    assert_eq!(hits[0].opens_at, Some(at("2024-08-17T10:00")));
+    assert_eq!(hits[0].earliest_visit, Some(at("2024-08-17T10:00")));
+    assert_eq!(hits[1].now, OpenState::Open);
+    assert_eq!(hits[1].closes_at, Some(at("2024-08-16T17:00")));
+    // Two minutes' travel: there at 16:57, still open.
+    assert_eq!(hits[1].open_on_arrival, OpenState::Open);
+    assert_eq!(hits[2].now, OpenState::Open);
+    assert_eq!(hits[2].closes_at, None, "24/7 never closes");
+    assert!((hits[1].distance_m - 1000.0).abs() < 1e-9);
+    // At 16:59 A closes before one gets there (2 min): next visit Monday 09:00.
+    let late = signpost(
+        &costs,
+        [0.0, 0.0],
+        &sites,
+        &[Some(&a), Some(&b), Some(&c)],
+        at("2024-08-16T16:59"),
+        10,
+    );
+    assert_eq!(late[1].now, OpenState::Open);
+    assert_eq!(late[1].open_on_arrival, OpenState::Closed);
+    assert_eq!(late[1].earliest_visit, Some(at("2024-08-19T09:00")));
+    // Limit.
+    assert_eq!(
+        signpost(&costs, [0.0, 0.0], &sites, &[None, None, None], t, 1)[0].now,
+        OpenState::Unknown
+    );
 }

@@ -6,6 +6,7 @@
 //! - [`access`]: travel costs, nearest premises, catchments, provider choice, 2SFCA/E2SFCA.
 //! - [`hours`]: opening hours, demand by hour of the week, hours gaps, hours-aware 2SFCA.
 //! - [`extend`]: ranked extensions of opening hours that meet the most unmet demand.
+//! - [`siting`]: location-allocation (MCLP, co-location, LSCP, p-median, p-center) with bounds.
 //! - [`signpost`]: who can help at a place, ranked by travel time, and when they are open.
 
 pub mod access;
@@ -15,6 +16,7 @@ pub mod hours;
 pub mod need;
 pub mod rollup;
 pub mod signpost;
+pub mod siting;
 
 pub use equity::{equity_table, EquityRow, EquityTable};
 pub use need::{need_map, percentile_scores, AreaNeed, NeedMap};

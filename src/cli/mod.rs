@@ -2,6 +2,7 @@
 //! and `bench-assign`. Thin: parse flags, load, call analyses, write.
 
 mod hours;
+mod siting;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -316,6 +317,24 @@ enum Command {
         export: Option<PathBuf>,
     },
     /// Benchmark: nearest site (CSV with x, y columns, metres) for points (raw f64 x,y pairs).
+    /// Benchmark: MCLP and p-median on a demand CSV (x, y, weight) and a
+    /// sites CSV (x, y) with Euclidean kilometres; one JSON line per run.
+    BenchSiting {
+        #[arg(long)]
+        demand: PathBuf,
+        #[arg(long)]
+        sites: PathBuf,
+        #[arg(long, default_value_t = 5.0)]
+        radius_km: f64,
+        /// Values of p, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10,25,50")]
+        p: Vec<usize>,
+        /// File of demand row numbers (0-based) for p-median (default: all rows).
+        #[arg(long)]
+        pm_rows: Option<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     BenchNearest {
         /// Sites CSV with columns x and y.
         #[arg(long)]
@@ -752,6 +771,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             export,
         } => {
             bench_network(&roads, sources, repeat, threads, export.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchSiting {
+            demand,
+            sites,
+            radius_km,
+            p,
+            pm_rows,
+            repeat,
+        } => {
+            siting::bench_siting(&demand, &sites, radius_km, &p, pm_rows.as_deref(), repeat)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchNearest {

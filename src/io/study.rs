@@ -147,3 +147,328 @@ pub fn slot_label(h: usize) -> String {
     let (d, hour) = (h / 24 % 7, h % 24);
     format!("{} {:02}:00-{:02}:00", DAYS[d], hour, hour + 1)
 }
+
+/// Demand weight of an area in siting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SitingWeight {
+    /// Resident population.
+    #[default]
+    Population,
+    /// Population × need score / 100.
+    Need,
+    /// Population × a deprivation weight from the SIMD quintile: 2.0 in the
+    /// most deprived fifth, then 1.5, 1.0, 0.75, 0.5 (1.0 where unknown).
+    Deprivation,
+    /// Referrals placed in the area.
+    Referrals,
+}
+
+impl std::str::FromStr for SitingWeight {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "population" => Ok(SitingWeight::Population),
+            "need" => Ok(SitingWeight::Need),
+            "deprivation" => Ok(SitingWeight::Deprivation),
+            "referrals" => Ok(SitingWeight::Referrals),
+            _ => Err(format!(
+                "weight {s:?} is not one of population, need, deprivation, referrals"
+            )),
+        }
+    }
+}
+
+/// Location-allocation models offered on a workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SitingModel {
+    /// Maximal covering within the threshold.
+    Mclp,
+    /// Minimise weighted travel time.
+    PMedian,
+    /// Minimise the longest travel time.
+    PCenter,
+    /// Fewest sites to cover all demand within the threshold.
+    Lscp,
+}
+
+impl std::str::FromStr for SitingModel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "mclp" => Ok(SitingModel::Mclp),
+            "p_median" | "p-median" | "pmedian" => Ok(SitingModel::PMedian),
+            "p_center" | "p-center" | "pcenter" => Ok(SitingModel::PCenter),
+            "lscp" => Ok(SitingModel::Lscp),
+            _ => Err(format!(
+                "model {s:?} is not one of mclp, p_median, p_center, lscp"
+            )),
+        }
+    }
+}
+
+/// A siting request on a workspace.
+#[derive(Clone, Debug)]
+pub struct SitingRequest {
+    pub model: SitingModel,
+    /// Premises kinds that may host the service.
+    pub candidates: Vec<String>,
+    /// Sites to open (ignored by LSCP).
+    pub p: usize,
+    pub threshold_s: f64,
+    pub weight: SitingWeight,
+    /// Premises codes that must stay open.
+    pub keep: Vec<String>,
+    /// A premises kind already providing the service: areas it covers are not "newly covered".
+    pub baseline: Option<String>,
+    pub seed: u64,
+}
+
+/// One chosen site.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ChosenSite {
+    /// Index into `atlas.premises`.
+    pub premises: usize,
+    /// Demand weight within the threshold of this site and nearer to it than to any other chosen site.
+    pub weight_served: f64,
+    pub areas_served: usize,
+}
+
+/// Per SIMD quintile (index 0 = most deprived), demand and demand within the threshold.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct QuintileCoverage {
+    pub demand: [f64; 5],
+    pub covered_before: [f64; 5],
+    pub covered_after: [f64; 5],
+}
+
+/// The result of a siting request.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SitingResult {
+    pub solution: crate::analysis::siting::Solution,
+    pub sites: Vec<ChosenSite>,
+    /// Per area: the chosen site serving it (index into `atlas.premises`), its travel time,
+    /// whether it is within the threshold, and whether the baseline already covered it.
+    pub areas: Vec<(Option<usize>, Option<f64>, bool, bool)>,
+    pub weights: Vec<f64>,
+    pub equity: QuintileCoverage,
+    pub method: String,
+    pub total_weight: f64,
+}
+
+impl Atlas {
+    /// Demand weight of each area.
+    pub fn siting_weights(&self, weight: SitingWeight) -> Vec<f64> {
+        let need = matches!(weight, SitingWeight::Need)
+            .then(|| crate::analysis::need_map(&self.areas, &self.referrals, &self.config.need));
+        let mut referrals = vec![0.0; self.areas.len()];
+        if weight == SitingWeight::Referrals {
+            for r in &self.referrals.referrals {
+                if let Some(a) = r.area {
+                    referrals[a.index()] += 1.0;
+                }
+            }
+        }
+        self.areas
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let pop = a.population.unwrap_or(0.0);
+                match weight {
+                    SitingWeight::Population => pop,
+                    SitingWeight::Need => {
+                        let n = need.as_ref().and_then(|n| n.areas[i].need_score);
+                        pop * n.unwrap_or(0.0) / 100.0
+                    }
+                    SitingWeight::Deprivation => {
+                        let f = match a.simd.map(|s| s.quintile) {
+                            Some(1) => 2.0,
+                            Some(2) => 1.5,
+                            Some(3) => 1.0,
+                            Some(4) => 0.75,
+                            Some(5) => 0.5,
+                            _ => 1.0,
+                        };
+                        pop * f
+                    }
+                    SitingWeight::Referrals => referrals[i],
+                }
+            })
+            .collect()
+    }
+
+    /// Run a siting request: candidates are the premises of the kinds asked,
+    /// costs come from the access engine (road network or straight line).
+    pub fn site(&self, req: &SitingRequest) -> Result<SitingResult, String> {
+        use crate::analysis::siting::{
+            lscp, mclp, p_center, p_median, Coverage, DenseCosts, SolveOptions,
+        };
+        if req.candidates.is_empty() {
+            return Err("name at least one candidate premises kind".into());
+        }
+        for k in &req.candidates {
+            if !self.premises.iter().any(|p| &p.kind == k) {
+                return Err(format!(
+                    "no premises of kind {k:?}; kinds are: {}",
+                    self.premises_kinds().join(", ")
+                ));
+            }
+        }
+        if !(req.threshold_s.is_finite() && req.threshold_s > 0.0) {
+            return Err("the threshold must be a positive number of minutes".into());
+        }
+        let idx: Vec<usize> = (0..self.premises.len())
+            .filter(|&j| req.candidates.contains(&self.premises[j].kind))
+            .collect();
+        let mut keep = Vec::new();
+        for code in &req.keep {
+            let k = idx
+                .iter()
+                .position(|&j| &self.premises[j].code == code)
+                .ok_or_else(|| format!("premises {code:?} to keep is not among the candidates"))?;
+            keep.push(k as u32);
+        }
+        let sites: Vec<[f64; 2]> = idx
+            .iter()
+            .map(|&j| [self.premises[j].x_m, self.premises[j].y_m])
+            .collect();
+        let points: Vec<[f64; 2]> = self
+            .areas
+            .iter()
+            .map(|a| {
+                crate::analysis::access::representative_point(&a.geometry)
+                    .unwrap_or([f64::NAN, f64::NAN])
+            })
+            .collect();
+        let (travel, params) = self.travel();
+        let params = AccessParams {
+            threshold_s: req.threshold_s,
+            ..params
+        };
+        // Costs to three times the threshold (at least an hour); beyond that, a pair costs
+        // that horizon plus an hour: far enough never to be chosen over a reachable site.
+        let horizon = (req.threshold_s * 3.0).max(3600.0);
+        let costs = travel.matrix(&points, &sites, &params, horizon);
+        let w = self.siting_weights(req.weight);
+        let opts = SolveOptions {
+            seed: req.seed,
+            ..SolveOptions::default()
+        };
+        let err = |e: crate::analysis::siting::SitingError| e.to_string();
+        let solution = match req.model {
+            SitingModel::Mclp => {
+                let cov = Coverage::from_costs(w.clone(), &costs, req.threshold_s);
+                mclp(&cov, req.p, &keep, &opts).map_err(err)?
+            }
+            SitingModel::Lscp => {
+                let cov = Coverage::from_costs(w.clone(), &costs, req.threshold_s);
+                lscp(&cov, &keep, &opts).map_err(err)?
+            }
+            SitingModel::PMedian | SitingModel::PCenter => {
+                if idx.len() > 4000 {
+                    return Err(format!(
+                        "{} candidates: p-median and p-center take at most 4,000 here; narrow the kinds",
+                        idx.len()
+                    ));
+                }
+                let d = DenseCosts::from_sparse(&costs, horizon + 3600.0);
+                if req.model == SitingModel::PMedian {
+                    p_median(&d, &w, req.p, &keep, &opts).map_err(err)?
+                } else {
+                    p_center(&d, &w, req.p, &keep, &opts).map_err(err)?
+                }
+            }
+        };
+        // Allocation: each area to its nearest chosen site.
+        let chosen: std::collections::HashSet<u32> = solution.sites.iter().copied().collect();
+        let baseline: Vec<usize> = match &req.baseline {
+            None => Vec::new(),
+            Some(k) => {
+                if !self.premises.iter().any(|p| &p.kind == k) {
+                    return Err(format!(
+                        "no premises of kind {k:?} for the baseline; kinds are: {}",
+                        self.premises_kinds().join(", ")
+                    ));
+                }
+                (0..self.premises.len())
+                    .filter(|&j| &self.premises[j].kind == k)
+                    .collect()
+            }
+        };
+        let base_covered: Vec<bool> = if baseline.is_empty() {
+            vec![false; self.areas.len()]
+        } else {
+            let bsites: Vec<[f64; 2]> = baseline
+                .iter()
+                .map(|&j| [self.premises[j].x_m, self.premises[j].y_m])
+                .collect();
+            let bc = travel.matrix(&points, &bsites, &params, req.threshold_s);
+            bc.rows
+                .iter()
+                .map(|r| r.iter().any(|(_, c)| *c <= req.threshold_s))
+                .collect()
+        };
+        let mut served = vec![(0.0f64, 0usize); idx.len()];
+        let mut equity = QuintileCoverage::default();
+        let areas: Vec<(Option<usize>, Option<f64>, bool, bool)> = costs
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let near = row
+                    .iter()
+                    .filter(|(j, _)| chosen.contains(j))
+                    .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+                    .copied();
+                let within = near.is_some_and(|(_, c)| c <= req.threshold_s);
+                if let (Some((j, _)), true) = (near, within) {
+                    served[j as usize].0 += w[i];
+                    served[j as usize].1 += 1;
+                }
+                if let Some(q) = self.areas[i].simd.map(|s| usize::from(s.quintile)) {
+                    if (1..=5).contains(&q) {
+                        equity.demand[q - 1] += w[i];
+                        if base_covered[i] {
+                            equity.covered_before[q - 1] += w[i];
+                        }
+                        if within || base_covered[i] {
+                            equity.covered_after[q - 1] += w[i];
+                        }
+                    }
+                }
+                (
+                    near.map(|(j, _)| idx[j as usize]),
+                    near.map(|(_, c)| c),
+                    within,
+                    base_covered[i],
+                )
+            })
+            .collect();
+        let sites_out = solution
+            .sites
+            .iter()
+            .map(|&k| ChosenSite {
+                premises: idx[k as usize],
+                weight_served: served[k as usize].0,
+                areas_served: served[k as usize].1,
+            })
+            .collect();
+        let mut solution = solution;
+        // Report sites as premises indices from here on.
+        solution.sites = solution
+            .sites
+            .iter()
+            .map(|&k| idx[k as usize] as u32)
+            .collect();
+        Ok(SitingResult {
+            solution,
+            sites: sites_out,
+            areas,
+            total_weight: w.iter().sum(),
+            weights: w,
+            equity,
+            method: travel.describe(&params),
+        })
+    }
+}

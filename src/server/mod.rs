@@ -7,6 +7,7 @@ pub mod error;
 pub mod hours;
 pub mod openapi;
 pub mod routes;
+pub mod siting;
 pub mod tiles;
 
 use std::net::SocketAddr;
@@ -138,6 +139,7 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/hours/access", get(hours::access))
         .route("/hours/extensions", get(hours::extensions))
         .route("/signpost", get(hours::signpost))
+        .route("/siting", get(siting::siting))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     let mut app = Router::new()

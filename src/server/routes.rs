@@ -714,7 +714,8 @@ pub async fn premises_isochrones(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HoursQuery {
-    /// Any date in the week wanted (ISO); default: the week of `at`, or of 2 January 2023.
+    /// Any date in the week wanted (ISO); default: the week of `at`, or the typical week
+    /// (the first week without a bank holiday from the first referral).
     #[serde(default)]
     week: Option<chrono::NaiveDate>,
     /// A local date-time (ISO, Europe/London) for `open` and `next_change`.
@@ -742,8 +743,7 @@ pub async fn premises_hours(
     let day = q
         .week
         .or(q.at.map(|t| t.date()))
-        .or(chrono::NaiveDate::from_ymd_opt(2023, 1, 2))
-        .ok_or_else(|| ApiError::Internal("no default week".into()))?;
+        .unwrap_or_else(|| a.reference_monday());
     let monday = monday_of(day);
     let Some(h) = a.hours.get(j).and_then(|h| h.as_ref()) else {
         return Ok(Json(

@@ -363,6 +363,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/hours/extensions",
         "/api/areas/{id}/hours",
         "/api/signpost",
+        "/api/siting",
         "/tiles/{layer}/{z}/{x}/{y}",
         "/tiles/{name}",
     ];
@@ -406,6 +407,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
             "/api/hours/access" => "/api/hours/access?kind=school&hour=10".to_string(),
             "/api/hours/extensions" => "/api/hours/extensions?kind=school".to_string(),
             "/api/areas/DZ000001/hours" => "/api/areas/DZ000001/hours?kind=school".to_string(),
+            "/api/siting" => "/api/siting?model=mclp&candidates=school&p=3".to_string(),
             "/api/signpost" => {
                 let p = &fixture().state.atlas.premises[0];
                 format!("/api/signpost?lon={}&lat={}", p.lon, p.lat)

@@ -1,7 +1,9 @@
 // Browser test: a real needmap server on loopback, Debian's chromium driven
 // headless by playwright-core. Loads the map, checks the area layer is drawn
 // with no console errors (playwright starts it with a fresh profile), clicks an area, reads its panel against the API,
-// colours by access and catchments, draws a premises' travel-time bands, and saves screenshots.
+// colours by access and catchments, draws a premises' travel-time bands, moves the hour-of-week
+// slider of the opening-hours layer, checks the hours gap, extensions and week heatmaps, asks
+// "who can help here?" by clicking the map, and saves screenshots.
 //
 //   node e2e/map.e2e.mjs            (from web/, after `npm run build` and `cargo build`)
 // Env: NEEDMAP_BIN (default ../target/debug/needmap), CHROMIUM (default /usr/bin/chromium),
@@ -284,6 +286,211 @@ try {
       n: window.__needmap.map.queryRenderedFeatures({ layers: ['isochrones-fill'] }).length,
     }));
     check('Clear removes the bands', cleared.hidden && cleared.n === 0, JSON.stringify(cleared));
+  }
+
+  // Opening hours: the hours-aware access at an hour of the week (slider), the hours gap,
+  // the recommended extensions, and the week heatmaps of an area and of a premises.
+  const hoursKind = kinds.includes('social_work_office') ? 'social_work_office' : kinds[0];
+  if (hoursKind) {
+    const idle = () => page.evaluate(() => new Promise((r) => { const m = window.__needmap.map; m.once('idle', r); m.triggerRepaint(); }));
+    const waitHour = (h) =>
+      page.waitForFunction(
+        (h) => {
+          const s = window.__needmap.hoursState();
+          return s.state === 'error' || (s.shownHour === h && s.state === 'loaded' && document.querySelector('#legend').dataset.state === 'loaded');
+        },
+        h,
+        { timeout: 30_000 },
+      );
+    const scores = (n) =>
+      page.evaluate((n) => {
+        const map = window.__needmap.map;
+        const out = [];
+        for (let id = 0; id < n; id++) out.push(map.getFeatureState({ source: 'areas', sourceLayer: 'areas', id }).hours_score_k ?? null);
+        return out;
+      }, n);
+    await page.evaluate((k) => window.__needmap.setHoursKind(k, 15, null), hoursKind);
+    await page.locator('#variable-hours_access').check();
+    await page.waitForFunction(() => document.querySelector('#legend').dataset.variable === 'hours_access' || document.querySelector('#legend').dataset.state === 'error', null, { timeout: 30_000 });
+    // A weekday 10:00 through the slider itself (Monday 10:00-11:00 = slot 10).
+    await page.locator('#hours-hour').fill('10');
+    await waitHour(10);
+    const nAreas = meta.areas;
+    const day = await scores(nAreas);
+    const open10 = await page.evaluate(() => ({ text: document.querySelector('#hours-open').innerText, label: document.querySelector('#hours-label').textContent, legend: document.querySelector('#legend').innerText }));
+    const api10 = await (await fetch(`${base}/api/hours/access?kind=${hoursKind}&hour=10&threshold_min=15`)).json();
+    const apiByArea = new Map(api10.areas.map((a) => [a.area_id, a.score]));
+    const attrs = await (await fetch(`${base}/api/areas?geometry=false`)).json();
+    const matches = attrs.areas.every((a, id) => {
+      const want = apiByArea.get(a.area_id);
+      return want === null || want === undefined ? day[id] === null : Math.abs(day[id] - want * 1000) < 1e-9;
+    });
+    check('the hour slider at Mon 10:00 colours areas by the hours-aware score', day.some((v) => v > 0) && matches && open10.label === 'Mon 10:00–11:00', `${day.filter((v) => v > 0).length} positive; label ${open10.label}`);
+    // A weekday 21:00 (Tuesday 21:00-22:00 = slot 45): social work offices are all closed.
+    await page.locator('#hours-hour').fill('45');
+    await waitHour(45);
+    const night = await scores(nAreas);
+    const open21 = await page.evaluate(() => ({ text: document.querySelector('#hours-open').innerText, legend: document.querySelector('#legend').innerText, valuetext: document.querySelector('#hours-hour').getAttribute('aria-valuetext') }));
+    if (hoursKind === 'social_work_office') {
+      check('at Tue 21:00 every area scores 0 (nothing open) or null', night.every((v) => v === 0 || v === null) && night.some((v) => v === 0), JSON.stringify(night.slice(0, 10)));
+    }
+    check(
+      'the "N of M premises open" text follows the slider',
+      open10.text !== open21.text && new RegExp(`^${api10.premises_open.length} of ${api10.premises_total} premises open`).test(open10.text) && /^\d+ of \d+ premises open at Tue 21:00–22:00/.test(open21.text),
+      `${open10.text} / ${open21.text}`,
+    );
+    check('the hours legend names "nothing open within reach" and the slider speaks its hour', open21.legend.includes('nothing open within reach') && open21.valuetext === 'Tuesday 21:00–22:00', `${open21.valuetext}: ${open21.legend.slice(0, 200)}`);
+    // Keyboard: one hour back with the arrow key.
+    await page.locator('#hours-hour').focus();
+    await page.keyboard.press('ArrowLeft');
+    await waitHour(44);
+    const kb = await page.evaluate(() => window.__needmap.hoursState());
+    check('the slider moves by keyboard', kb.hour === 44 && kb.label === 'Tue 20:00–21:00', JSON.stringify(kb));
+    await idle();
+    await page.screenshot({ path: shot.replace(/\.png$/, '-hours.png') });
+
+    // Hours gap: each area's share of referrals arriving while nothing in reach is open.
+    await page.evaluate(() => window.__needmap.setVariable('hours_gap'));
+    await page.waitForFunction(() => { const l = document.querySelector('#legend'); return l.dataset.state === 'error' || (l.dataset.variable === 'hours_gap' && l.dataset.state === 'loaded'); }, null, { timeout: 30_000 });
+    const gapApi = await (await fetch(`${base}/api/hours/gap?kind=${hoursKind}&threshold_min=15`)).json();
+    const gap = await page.evaluate((n) => {
+      const map = window.__needmap.map;
+      const v = [];
+      for (let id = 0; id < n; id++) v.push(map.getFeatureState({ source: 'areas', sourceLayer: 'areas', id }).hours_unmet_pct ?? null);
+      const counts = Array.from(document.querySelectorAll('#legend .legend-count')).map((c) => Number(c.textContent.replace(/,/g, '')));
+      return { v, total: counts.reduce((a, b) => a + b, 0), text: document.querySelector('#legend').innerText };
+    }, nAreas);
+    const gapBy = new Map(gapApi.areas.map((a) => [a.area_id, a.unmet_pct]));
+    check(
+      'the hours gap puts each area\'s unmet share (null when withheld) in feature-state',
+      attrs.areas.every((a, id) => { const w = gapBy.get(a.area_id); return typeof w === 'number' ? Math.abs(gap.v[id] - w) < 1e-9 : gap.v[id] === null; }) && gap.total === nAreas,
+      `${gap.total} in legend; ${gap.text.slice(0, 200)}`,
+    );
+
+    // Recommended extensions: rows in the hours section; choosing one opens its premises.
+    await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#hours-extensions')?.dataset.state), null, { timeout: 30_000 });
+    const ext = await page.evaluate(() => Array.from(document.querySelectorAll('#hours-extensions .extension-row')).map((b) => ({ text: b.textContent, id: b.dataset.premisesId })));
+    check('the extensions list ranks extensions with what they cover', ext.length >= 1 && ext.every((r) => /^.+ — .+ \(\+[\d.]+ h\/week\): covers (\d[\d,]*|<10) referrals/.test(r.text)), JSON.stringify(ext.slice(0, 2)));
+    if (ext.length) {
+      await page.locator('#hours-extensions .extension-row').first().click();
+      await page.waitForFunction((id) => document.querySelector(`.premises-popup[data-premises-id="${id}"] .premises-hours`)?.dataset.state === 'loaded', ext[0].id, { timeout: 30_000 });
+      const pop = await page.evaluate((id) => {
+        const box = document.querySelector(`.premises-popup[data-premises-id="${id}"]`);
+        const map = window.__needmap.map;
+        const b = map.getBounds();
+        return {
+          cells: box.querySelectorAll('.premises-hours svg rect.hm-cell').length,
+          open: box.querySelectorAll('.premises-hours svg rect.hm-cell.hm-open').length,
+          figure: box.querySelector('.premises-hours figure.heatmap')?.dataset.cells,
+          caption: box.querySelector('.premises-hours figcaption')?.textContent ?? '',
+          summary: box.querySelector('.premises-hours .heatmap-summary')?.textContent ?? '',
+          bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()],
+          zoom: map.getZoom(),
+        };
+      }, ext[0].id);
+      const prem = premises.features.find((f) => String(f.properties.premises_id) === ext[0].id);
+      const [plon, plat] = prem.geometry.coordinates;
+      // The map may pan a little afterwards to keep the popup in view.
+      const inView = plon > pop.bounds[0] && plon < pop.bounds[2] && plat > pop.bounds[1] && plat < pop.bounds[3];
+      check('choosing an extension flies to its premises and opens it', inView && pop.zoom >= 12.99, `${plon},${plat} in ${pop.bounds} at z${pop.zoom}`);
+      check('the premises heatmap draws 168 hours, open ones outlined, with a caption and summary', pop.cells === 168 && pop.figure === '168' && pop.open > 0 && pop.caption.includes('hatched = fewer than 10') && /\d+% of this catchment's referrals arrive while it is closed|withheld/.test(pop.summary), JSON.stringify(pop).slice(0, 400));
+      await page.keyboard.press('Escape');
+    }
+    // The area panel's heatmap: the area's catchment demand against premises open in reach.
+    await page.evaluate((id) => window.__needmap.selectArea(id), panel.id);
+    await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#area-panel .area-hours')?.dataset.state), null, { timeout: 30_000 });
+    const areaHeat = await page.evaluate(() => {
+      const b = document.querySelector('#area-panel .area-hours');
+      return {
+        state: b.dataset.state,
+        cells: b.querySelectorAll('svg rect.hm-cell').length,
+        label: b.querySelector('svg').getAttribute('aria-label') ?? '',
+        titles: b.querySelectorAll('svg rect.hm-cell > title').length,
+        summary: b.querySelector('.heatmap-summary')?.textContent ?? '',
+      };
+    });
+    check('the area panel heatmap draws 168 labelled hours with a text summary', areaHeat.state === 'loaded' && areaHeat.cells === 168 && areaHeat.titles === 168 && areaHeat.summary.length > 20 && areaHeat.label.includes(areaHeat.summary), JSON.stringify(areaHeat).slice(0, 300));
+    await page.screenshot({ path: shot.replace(/\.png$/, '-heatmap.png') });
+    await page.evaluate(() => window.__needmap.setVariable('need_score'));
+  }
+
+  // Signpost, "who can help here?": the toggle, a click in the region, the ranked list and
+  // markers; a click outside the region and an unknown service give friendly messages.
+  if (kinds.length) {
+    await page.locator('#signpost-toggle').click();
+    const on = await page.evaluate(() => ({ pressed: document.querySelector('#signpost-toggle').getAttribute('aria-pressed'), hidden: document.querySelector('#signpost-panel').hidden, mode: window.__needmap.signpostResults().mode }));
+    check('"Who can help here?" turns on signpost mode', on.pressed === 'true' && !on.hidden && on.mode, JSON.stringify(on));
+    // Show the whole region clear of the panels, then click lon -3.62, lat 55.70.
+    await page.evaluate((b) => {
+      const map = window.__needmap.map;
+      const left = document.querySelector('#controls').getBoundingClientRect().right + 20;
+      const right = window.innerWidth - document.querySelector('#signpost-panel').getBoundingClientRect().left + 20;
+      map.fitBounds(b, { padding: { left, right, top: 80, bottom: 50 }, duration: 0 });
+    }, meta.bbox_wgs84);
+    await page.evaluate(() => new Promise((r) => { const m = window.__needmap.map; m.once('idle', r); m.triggerRepaint(); }));
+    const target = await page.evaluate(([lon, lat]) => {
+      const map = window.__needmap.map;
+      const p = map.project([lon, lat]);
+      const r = map.getCanvas().getBoundingClientRect();
+      const x = r.left + p.x;
+      const y = r.top + p.y;
+      const hit = document.elementFromPoint(x, y);
+      return { x, y, onMap: hit === map.getCanvas() || map.getCanvasContainer().contains(hit) };
+    }, [-3.62, 55.7]);
+    check('the signpost point is on the map, clear of the panels', target.onMap, JSON.stringify(target));
+    await page.mouse.click(target.x, target.y);
+    await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#signpost-results')?.dataset.state), null, { timeout: 30_000 });
+    const sp = await page.evaluate(() => ({
+      state: window.__needmap.signpostResults(),
+      items: Array.from(document.querySelectorAll('#signpost-results .signpost-item')).map((li) => ({
+        rank: Number(li.dataset.rank),
+        t: Number(li.dataset.travelMin),
+        status: li.querySelector('.signpost-status')?.textContent ?? '',
+        name: li.querySelector('.signpost-name')?.textContent ?? '',
+      })),
+      markers: document.querySelectorAll('.signpost-marker').length,
+    }));
+    check('a click in signpost mode lists places that can help', sp.state.state === 'loaded' && sp.items.length >= 1, JSON.stringify(sp.state).slice(0, 300));
+    check('the places are ranked 1, 2, 3... by travel time', sp.items.every((it, i) => it.rank === i + 1 && (i === 0 || it.t >= sp.items[i - 1].t)), JSON.stringify(sp.items.map((i) => [i.rank, i.t])));
+    check('each place says whether it is open or closed', sp.items.every((it) => /^(Open|Closed) (now|then)( · (closes|opens) .+)?$|^Opening hours not known$/.test(it.status)), JSON.stringify(sp.items.map((i) => i.status)));
+    check('each place has a numbered marker on the map', sp.markers === sp.items.length, `${sp.markers} markers, ${sp.items.length} places`);
+    if (sp.state.lon !== null) {
+      const api = await (await fetch(`${base}/api/signpost?lon=${sp.state.lon}&lat=${sp.state.lat}&at=${encodeURIComponent(sp.state.at.slice(0, 16))}&limit=10`)).json();
+      check('the list is the API\'s answer for the point clicked', JSON.stringify(api.results.map((r) => r.premises_id)) === JSON.stringify(sp.state.results.map((r) => r.premises_id)) && api.area_id === sp.state.areaId, `${api.area_id} vs ${sp.state.areaId}`);
+    }
+    await page.screenshot({ path: shot.replace(/\.png$/, '-signpost.png') });
+    // A click north of the region (zoomed out until such a point is clear of the panels).
+    const outside = await page.evaluate((b) => {
+      const map = window.__needmap.map;
+      const r = map.getCanvas().getBoundingClientRect();
+      const left = document.querySelector('#controls').getBoundingClientRect().right + 10;
+      const right = document.querySelector('#signpost-panel').getBoundingClientRect().left - 10;
+      const top = document.querySelector('#topbar').getBoundingClientRect().bottom + 10;
+      const lon = (b[0] + b[2]) / 2;
+      for (let k = 0; k < 4; k++) {
+        for (let lat = b[3] + 0.005; lat < b[3] + 0.5; lat += 0.005) {
+          const p = map.project([lon, lat]);
+          const x = r.left + p.x;
+          const y = r.top + p.y;
+          if (x > left && x < right && y > top && y < r.bottom - 40) return { x, y, lat };
+        }
+        map.jumpTo({ zoom: map.getZoom() - 1 });
+      }
+      return null;
+    }, meta.bbox_wgs84);
+    if (outside) {
+      await page.mouse.click(outside.x, outside.y);
+      await page.waitForFunction(() => document.querySelector('#signpost-results')?.dataset.state === 'error', null, { timeout: 10_000 }).catch(() => {});
+    }
+    const outMsg = await page.evaluate(() => ({ state: document.querySelector('#signpost-results').dataset.state, text: document.querySelector('#signpost-results .signpost-error')?.textContent ?? '' }));
+    check('a click outside the region shows a friendly message', outside !== null && outMsg.state === 'error' && /outside the area this map covers/.test(outMsg.text), JSON.stringify(outMsg));
+    const bad = await page.evaluate(() => window.__needmap.signpost(-3.62, 55.7, { service: 'no_such_service' }));
+    const badText = await page.evaluate(() => document.querySelector('#signpost-results .signpost-error')?.textContent ?? '');
+    check('an unknown service shows a friendly message', bad.state === 'error' && /No place on this map offers/.test(badText), `${bad.error} | ${badText}`);
+    await page.evaluate(() => window.__needmap.signpost(-3.62, 55.7, { service: null }));
+    await page.locator('#signpost-panel .panel-close').click();
+    const off = await page.evaluate(() => ({ mode: window.__needmap.signpostResults().mode, markers: document.querySelectorAll('.signpost-marker, .signpost-origin').length, hidden: document.querySelector('#signpost-panel').hidden }));
+    check('closing the signpost panel leaves signpost mode and removes the markers', !off.mode && off.markers === 0 && off.hidden, JSON.stringify(off));
   }
 
   check('no request leaves loopback', requests.every((u) => u.startsWith(base) || u.startsWith('data:') || u.startsWith('blob:')), requests.filter((u) => !u.startsWith(base)).join(' '));

@@ -88,6 +88,8 @@ export interface PremisesProperties {
   provider: string | null;
   /** OpenStreetMap opening_hours syntax. */
   opening_hours: string | null;
+  /** Who may use the premises, in words (absent from older servers). */
+  eligibility?: string | null;
 }
 
 export type PremisesCollection = FeatureCollection<Point, PremisesProperties>;
@@ -175,6 +177,178 @@ export interface IsochroneProperties {
 export interface IsochroneCollection extends FeatureCollection<Polygon | MultiPolygon, IsochroneProperties> {
   /** How travel was timed, e.g. "road network, 15 km/h to and from the nearest road node". */
   method?: string;
+}
+
+// ---------------------------------------------------------------- hours (issue 5)
+
+/** 168 values, one per hour of the week: slot 0 = Monday 00:00-01:00, Europe/London local time. */
+export type WeekSlots<T> = T[];
+
+export interface HoursTotals {
+  timed: Count;
+  unmet: Count;
+  /** Percent (0-100) of timed referrals unmet; null when the counts are withheld. */
+  unmet_pct: number | null;
+}
+
+/** One area of GET /api/hours/gap. */
+export interface HoursGapArea {
+  area_id: string;
+  timed: Count;
+  unmet: Count;
+  unmet_pct: number | null;
+}
+
+/** One premises of GET /api/hours/gap. */
+export interface HoursGapPremises {
+  premises_id: string;
+  name: string;
+  opening_hours: string | null;
+  open_hours_per_week: number | null;
+  catchment_timed: Count;
+  while_closed: Count;
+  while_closed_pct: number | null;
+}
+
+/**
+ * GET /api/hours/gap?kind=&threshold_min=&group=: referrals that arrived when no premises
+ * of the kind within reach was open ("unmet"), by area, premises and hour of the week.
+ */
+export interface HoursGapResponse {
+  kind: string;
+  group: string | null;
+  threshold_min: number;
+  method: string;
+  /** The Monday of the typical week used for opening hours (ISO date). */
+  week_start: string;
+  note: string;
+  totals: HoursTotals;
+  demand_by_hour: WeekSlots<Count>;
+  unmet_by_hour: WeekSlots<Count>;
+  areas: HoursGapArea[];
+  premises: HoursGapPremises[];
+}
+
+/** One area of GET /api/hours/access. */
+export interface HoursAccessArea {
+  area_id: string;
+  /** E2SFCA counting only premises open in the hour; 0 = nothing open in reach; null = nothing in reach at all. */
+  score: number | null;
+  /** Premises of the kind open in the hour within the threshold. */
+  open_in_reach: number | null;
+}
+
+/** GET /api/hours/access?kind=&hour=&threshold_min=&decay= */
+export interface HoursAccessResponse {
+  kind: string;
+  hour: number;
+  /** The server's label of the hour, e.g. "Tu 17:00-18:00". */
+  label: string;
+  week_start: string;
+  threshold_min: number;
+  decay: string;
+  method: string;
+  demand: string;
+  /** One colour-scale maximum of the score over all 168 hours. */
+  scale_max: number | null;
+  premises_open: string[];
+  premises_total: number;
+  areas: HoursAccessArea[];
+}
+
+/** One recommended extension of opening hours. */
+export interface HoursExtension {
+  rank?: number;
+  premises_id: string;
+  name: string;
+  opening_hours: string | null;
+  /** OSM-style rule of the hours added, e.g. "Th 17:00-18:00". */
+  extension: string;
+  extra_hours_per_week: number;
+  referrals_covered: Count;
+  covered_per_week: number | null;
+  covered_per_extra_hour: number | null;
+  cumulative_covered?: Count;
+}
+
+/** GET /api/hours/extensions?kind=&threshold_min=&group=&limit= */
+export interface HoursExtensionsResponse {
+  kind: string;
+  group: string | null;
+  threshold_min: number;
+  method: string;
+  weeks: number;
+  unmet_referrals: Count;
+  note: string;
+  ranked: HoursExtension[];
+  by_premises: { premises_id: string; best: HoursExtension[] }[];
+}
+
+/** GET /api/areas/{id}/hours?kind=&threshold_min=&group= */
+export interface AreaHoursResponse {
+  area_id: string;
+  kind: string;
+  group: string | null;
+  threshold_min: number;
+  week_start: string;
+  /** Premises of the kind open within the threshold, per hour of a typical week. */
+  open_in_reach: WeekSlots<number>;
+  timed: Count;
+  unmet: Count;
+  unmet_pct: number | null;
+  /** The area's nearest premises of the kind (its catchment). */
+  catchment_premises: string | null;
+  /** Demand by hour of the areas sharing this area's nearest premises. */
+  catchment_demand: WeekSlots<Count>;
+}
+
+/** GET /api/premises/{id}/hours?week= */
+export interface PremisesHoursResponse {
+  premises_id: string;
+  opening_hours: string | null;
+  week_start: string;
+  /** Share (0..1) of each hour of the week that the premises is open; null without opening hours. */
+  open_share: WeekSlots<number> | null;
+  open_hours_in_week?: number;
+  catchment_demand?: WeekSlots<Count>;
+  catchment_timed?: Count;
+  while_closed?: Count;
+  while_closed_pct?: number | null;
+}
+
+/** One place of GET /api/signpost, nearest (by travel time) first. */
+export interface SignpostResult {
+  rank: number;
+  premises_id: string;
+  name: string;
+  kind: string;
+  services: string[];
+  provider: string | null;
+  eligibility: string | null;
+  opening_hours: string | null;
+  lon: number;
+  lat: number;
+  travel_time_min: number;
+  distance_m: number;
+  now: 'open' | 'closed' | 'unknown';
+  /** Local date-time (Europe/London, no offset) when it next closes, if open. */
+  closes_at: string | null;
+  /** Local date-time when it next opens, if closed. */
+  opens_at: string | null;
+  open_on_arrival: 'open' | 'closed' | 'unknown' | null;
+  earliest_visit: string | null;
+}
+
+/** GET /api/signpost?lon=&lat=&service=&at=&limit=&max_min= */
+export interface SignpostResponse {
+  lon: number;
+  lat: number;
+  area_id: string | null;
+  service: string | null;
+  at: string;
+  max_min: number;
+  method: string;
+  results: SignpostResult[];
 }
 
 /** The JSON body of every non-2xx response. */
@@ -307,6 +481,102 @@ export async function getIsochrones(premisesId: string | number, bandsMin: reado
   if (typeof body !== 'object' || body === null || body.type !== 'FeatureCollection' || !Array.isArray(body.features)) {
     throw new ApiError(200, 'bad_response', 'The travel-time bands are not a GeoJSON FeatureCollection', url);
   }
+  return body;
+}
+
+/** A query string from the parameters that are set (null/undefined/'' left out), in order. */
+export function query(params: Record<string, string | number | null | undefined>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined || v === '') continue;
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/** Options shared by the hours endpoints. */
+export interface HoursOptions {
+  thresholdMin?: number | null;
+  group?: string | null;
+}
+
+export function hoursGapUrl(kind: string, o: HoursOptions = {}): string {
+  return `/api/hours/gap${query({ kind, threshold_min: o.thresholdMin, group: o.group })}`;
+}
+
+export function hoursAccessUrl(kind: string, hour: number, o: HoursOptions & { decay?: string | null } = {}): string {
+  return `/api/hours/access${query({ kind, hour, threshold_min: o.thresholdMin, decay: o.decay })}`;
+}
+
+export function hoursExtensionsUrl(kind: string, o: HoursOptions & { limit?: number | null } = {}): string {
+  return `/api/hours/extensions${query({ kind, threshold_min: o.thresholdMin, group: o.group, limit: o.limit })}`;
+}
+
+export function areaHoursUrl(areaId: string, kind: string, o: HoursOptions = {}): string {
+  return `/api/areas/${encodeURIComponent(areaId)}/hours${query({ kind, threshold_min: o.thresholdMin, group: o.group })}`;
+}
+
+export function premisesHoursUrl(premisesId: string | number, week?: string | null): string {
+  return `/api/premises/${encodeURIComponent(String(premisesId))}/hours${query({ week })}`;
+}
+
+export interface SignpostQuery {
+  lon: number;
+  lat: number;
+  service?: string | null;
+  /** Local date-time, e.g. 2024-03-05T17:30 (UK local time). */
+  at?: string | null;
+  limit?: number | null;
+  maxMin?: number | null;
+}
+
+export function signpostUrl(q: SignpostQuery): string {
+  // Six decimals (about 0.1 m) are plenty for a click.
+  const round = (v: number): string => String(Math.round(v * 1e6) / 1e6);
+  return `/api/signpost${query({ lon: round(q.lon), lat: round(q.lat), service: q.service, at: q.at, limit: q.limit, max_min: q.maxMin })}`;
+}
+
+function expectArray(body: unknown, field: string, what: string, url: string): void {
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as Record<string, unknown>)[field])) {
+    throw new ApiError(200, 'bad_response', `${what} is not in the expected form {"${field}": [...]}`, url);
+  }
+}
+
+export async function getHoursGap(kind: string, o: HoursOptions = {}, signal?: AbortSignal): Promise<HoursGapResponse> {
+  const url = hoursGapUrl(kind, o);
+  const body = await fetchJson<HoursGapResponse>(url, signal);
+  expectArray(body, 'areas', 'The hours gap', url);
+  return body;
+}
+
+export async function getHoursAccess(kind: string, hour: number, o: HoursOptions & { decay?: string | null } = {}, signal?: AbortSignal): Promise<HoursAccessResponse> {
+  const url = hoursAccessUrl(kind, hour, o);
+  const body = await fetchJson<HoursAccessResponse>(url, signal);
+  expectArray(body, 'areas', 'The hours access table', url);
+  return body;
+}
+
+export async function getHoursExtensions(kind: string, o: HoursOptions & { limit?: number | null } = {}, signal?: AbortSignal): Promise<HoursExtensionsResponse> {
+  const url = hoursExtensionsUrl(kind, o);
+  const body = await fetchJson<HoursExtensionsResponse>(url, signal);
+  expectArray(body, 'ranked', 'The list of extensions', url);
+  return body;
+}
+
+export async function getAreaHours(areaId: string, kind: string, o: HoursOptions = {}, signal?: AbortSignal): Promise<AreaHoursResponse> {
+  const url = areaHoursUrl(areaId, kind, o);
+  const body = await fetchJson<AreaHoursResponse>(url, signal);
+  expectArray(body, 'open_in_reach', 'The area’s week', url);
+  return body;
+}
+
+export const getPremisesHours = (premisesId: string | number, week?: string | null, signal?: AbortSignal): Promise<PremisesHoursResponse> =>
+  fetchJson<PremisesHoursResponse>(premisesHoursUrl(premisesId, week), signal);
+
+export async function getSignpost(q: SignpostQuery, signal?: AbortSignal): Promise<SignpostResponse> {
+  const url = signpostUrl(q);
+  const body = await fetchJson<SignpostResponse>(url, signal);
+  expectArray(body, 'results', 'The signpost answer', url);
   return body;
 }
 

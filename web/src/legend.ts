@@ -9,8 +9,10 @@ import { decileLabel, formatBreak } from './format';
 export type AreaVariable = 'need_score' | 'simd_decile' | 'rate_per_1000';
 /** Access to a kind of premises (GET /api/access), drawn through feature-state. */
 export type AccessVariable = 'access_travel_time' | 'access_providers' | 'access_e2sfca' | 'access_catchment';
+/** Opening hours matched to need (GET /api/hours/...), drawn through feature-state. */
+export type HoursVariable = 'hours_access' | 'hours_gap';
 /** Every choropleth variable of the layer switcher. */
-export type Variable = AreaVariable | AccessVariable;
+export type Variable = AreaVariable | AccessVariable | HoursVariable;
 
 export interface VariableDef {
   id: Variable;
@@ -23,11 +25,15 @@ export interface VariableDef {
   /**
    * 'quantile': breaks from the data; 'decile': fixed classes 1..10; 'minutes': nice
    * minute breaks (src/access.ts); 'count': fixed provider-count classes (src/access.ts);
-   * 'category': one colour per catchment from a qualitative palette (src/access.ts).
+   * 'category': one colour per catchment from a qualitative palette (src/access.ts);
+   * 'hour': equal classes up to the server's scale maximum over the week (src/hours.ts).
    */
-  mode: 'quantile' | 'decile' | 'minutes' | 'count' | 'category';
-  /** 'area': an area property; 'access': from /api/access for the chosen premises kind. */
-  group: 'area' | 'access';
+  mode: 'quantile' | 'decile' | 'minutes' | 'count' | 'category' | 'hour';
+  /**
+   * 'area': an area property; 'access': from /api/access for the chosen premises kind;
+   * 'hours': from /api/hours/... for the kind chosen in the Opening hours section.
+   */
+  group: 'area' | 'access' | 'hours';
   classes: number;
   /** Colours from the first (lowest value) class to the last. */
   anchors: string[];
@@ -121,10 +127,35 @@ export const VARIABLES: readonly VariableDef[] = [
     // colours are assigned to premises so that nearby catchments differ (src/access.ts).
     anchors: ['#8dd3c7', '#ffffb3', '#bebada', '#fb8072', '#80b1d3', '#fdb462', '#b3de69', '#fccde5', '#bc80bd', '#ccebc5', '#ffed6f'],
   },
+  // Opening hours: titles and notes are completed with the kind and hour in src/hours.ts.
+  {
+    id: 'hours_access',
+    label: 'Access at an hour of the week',
+    title: 'Access at an hour of the week',
+    note: 'E2SFCA counting only premises open in the hour; darker = better access',
+    mode: 'hour',
+    group: 'hours',
+    classes: 5,
+    // ColorBrewer YlGnBu, 5 classes: light = little open capacity, dark = much. Areas with
+    // nothing open within reach get HOURS_NOTHING_OPEN (src/hours.ts), outside the ramp.
+    anchors: ['#ffffcc', '#a1dab4', '#41b6c4', '#2c7fb8', '#253494'],
+  },
+  {
+    id: 'hours_gap',
+    label: 'Hours gap: demand while closed',
+    title: 'Hours gap',
+    note: 'Share of referrals arriving when nothing within reach is open; darker = larger share',
+    mode: 'quantile',
+    group: 'hours',
+    classes: 5,
+    // ColorBrewer OrRd, 5 classes.
+    anchors: ['#fef0d9', '#fdcc8a', '#fc8d59', '#e34a33', '#b30000'],
+  },
 ];
 
 export const AREA_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'area');
 export const ACCESS_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'access');
+export const HOURS_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'hours');
 
 export const DEFAULT_VARIABLE: Variable = 'need_score';
 
@@ -140,6 +171,10 @@ export function isVariable(s: string): s is Variable {
 
 export function isAccessVariable(v: Variable): v is AccessVariable {
   return variableDef(v).group === 'access';
+}
+
+export function isHoursVariable(v: Variable): v is HoursVariable {
+  return variableDef(v).group === 'hours';
 }
 
 // ---------------------------------------------------------------- colours

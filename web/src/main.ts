@@ -5,6 +5,7 @@ import './app.css';
 
 import {
   Map as MlMap,
+  Marker,
   NavigationControl,
   Popup,
   ScaleControl,
@@ -23,8 +24,14 @@ import {
   getAccess,
   getArea,
   getAreaAttributes,
+  getAreaHours,
   getEquity,
+  getHoursAccess,
+  getHoursExtensions,
+  getHoursGap,
   getIsochrones,
+  getPremisesHours,
+  getSignpost,
   getMeta,
   getPremises,
   searchAreas,
@@ -34,10 +41,18 @@ import {
   type AreaDetail,
   type AreaProperties,
   type Bbox,
+  type HoursAccessArea,
+  type HoursAccessResponse,
+  type HoursExtension,
+  type HoursExtensionsResponse,
+  type HoursGapArea,
+  type HoursGapResponse,
   type Meta,
   type PremisesCollection,
   type PremisesProperties,
   type SearchResult,
+  type SignpostResponse,
+  type SignpostResult,
 } from './api';
 import {
   describeTileError,
@@ -57,13 +72,37 @@ import {
   buildLegend,
   fillColourExpression,
   isAccessVariable,
+  isHoursVariable,
   noDataFilter,
   renderLegend,
   variableDef,
   type AccessVariable,
+  type HoursVariable,
   type Legend,
   type Variable,
 } from './legend';
+import {
+  DEFAULT_HOUR,
+  EXTENSIONS_LIMIT,
+  HOURS_STATE_KEYS,
+  SLIDER_DEBOUNCE_MS,
+  alignByArea,
+  buildHoursAccessLegend,
+  buildHoursGapLegend,
+  hourLabel,
+  hoursAccessContext,
+  hoursAccessFillExpression,
+  hoursAccessState,
+  hoursGapFillExpression,
+  hoursGapState,
+  hoursHover,
+  hoursKey,
+  openText,
+  stateNoDataOpacity,
+  wrapHour,
+} from './hours';
+import { heatmapCaption, heatmapModel, heatmapSummary, renderHeatmap } from './heatmap';
+import { SIGNPOST_LIMIT, placeStatus, serviceChoices, signpostErrorMessage, signpostPrecheck, ukNowInput } from './signpost';
 import {
   DEFAULT_THRESHOLD,
   NO_DATA_HATCH_OPACITY,
@@ -87,6 +126,18 @@ import { ISOCHRONE_BANDS, ISOCHRONE_FILL_OPACITY, bandsBbox, isochroneLegend, pr
 import {
   accessBlock,
   byId,
+  hoursBlock,
+  renderExtensions,
+  renderHoursControls,
+  renderSignpostPanel,
+  renderSignpostResults,
+  setAreaHoursBlock,
+  setHoursHint,
+  syncHourControls,
+  syncHoursSelects,
+  type HoursControlsRefs,
+  type SignpostPanelRefs,
+  type SignpostView,
   clearAreaPanel,
   el,
   premisesPopup,
@@ -170,6 +221,58 @@ export interface NeedmapHandle {
    * Resolves once they are drawn and the map is idle, or once the error is shown.
    */
   showIsochrones: (premisesId: string | number) => Promise<void>;
+  /**
+   * Move the hour-of-week slider (0..167). When the hours-aware access is shown, resolves
+   * once the map is recoloured for that hour (or the error shown).
+   */
+  setHour: (hour: number) => Promise<void>;
+  /** Choose the premises kind (and optionally reach and client group) of the opening-hours variables. */
+  setHoursKind: (kind: string, thresholdMin?: number, group?: string | null) => Promise<void>;
+  /** The opening-hours layer as shown: kind, hour, what is drawn and the premises open. */
+  hoursState: () => HoursStateView;
+  /** Switch signpost mode ("Who can help here?") on or off. */
+  setSignpostMode: (on: boolean) => void;
+  /**
+   * Ask "who can help here" at a point (as a map click in signpost mode does), optionally
+   * with a service and a UK local time; resolves with the list shown (or the error).
+   */
+  signpost: (lon: number, lat: number, opts?: { service?: string | null; at?: string | null }) => Promise<SignpostState>;
+  /** The signpost list shown. */
+  signpostResults: () => SignpostState;
+  /** Open a premises' popup (with its week heatmap); resolves once the heatmap is drawn or failed. */
+  openPremises: (premisesId: string | number) => Promise<void>;
+}
+
+export interface HoursStateView {
+  variable: Variable;
+  kind: string | null;
+  thresholdMin: number;
+  group: string | null;
+  /** The slider's hour. */
+  hour: number;
+  label: string;
+  /** The hour whose table is in the areas' feature-state (hours-aware access), or null. */
+  shownHour: number | null;
+  /** idle | loading | loaded | error */
+  state: string;
+  premisesOpen: number | null;
+  premisesTotal: number | null;
+  /** The "N of M premises open" text shown. */
+  openText: string;
+  scaleMax: number | null;
+}
+
+export interface SignpostState {
+  mode: boolean;
+  /** idle | loading | loaded | error */
+  state: string;
+  error: string | null;
+  /** The point asked about (the click), or null. */
+  lon: number | null;
+  lat: number | null;
+  areaId: string | null;
+  at: string | null;
+  results: { rank: number; premises_id: string; name: string; kind: string; travel_time_min: number; now: string; status: string }[];
 }
 
 declare global {
@@ -186,6 +289,13 @@ const handle: NeedmapHandle = {
   setVariable: (v) => applyVariable(v),
   setAccess: (kind, thresholdMin) => setAccess(kind, thresholdMin),
   showIsochrones: (premisesId) => showIsochrones(premisesId).then(() => undefined),
+  setHour: (hour) => setHour(hour),
+  setHoursKind: (kind, thresholdMin, group) => setHoursOptions(kind, thresholdMin ?? hoursThreshold, group === undefined ? hoursGroup : group),
+  hoursState: () => hoursStateView(),
+  setSignpostMode: (on) => setSignpostMode(on),
+  signpost: (lon, lat, opts) => signpostFromHook(lon, lat, opts),
+  signpostResults: () => signpostState(),
+  openPremises: (premisesId) => openPremisesById(premisesId),
 };
 window.__needmap = handle;
 
@@ -234,6 +344,43 @@ let accessShown: ShownAccess | null = null;
 /** Bumped on every variable or access change: a slower, older access load is dropped. */
 let accessSeq = 0;
 
+// Opening hours: the chosen kind, reach and client group, the slider's hour, the tables
+// fetched (kept for the page's life; failures are retried) and the one in the feature-state.
+let hoursKind: string | null = null;
+let hoursThreshold = DEFAULT_THRESHOLD;
+let hoursGroup: string | null = null;
+let hourShown = DEFAULT_HOUR;
+let hoursRefs: HoursControlsRefs | null = null;
+const hoursAccessCache = new Map<string, Promise<HoursAccessResponse>>();
+const hoursGapCache = new Map<string, Promise<HoursGapResponse>>();
+const extensionsCache = new Map<string, Promise<HoursExtensionsResponse>>();
+interface ShownHours {
+  key: string;
+  variable: HoursVariable;
+  access: HoursAccessResponse | null;
+  gap: HoursGapResponse | null;
+  byArea: Map<string, HoursAccessArea | HoursGapArea | null>;
+}
+let hoursShown: ShownHours | null = null;
+let hoursLoad: 'idle' | 'loading' | 'loaded' | 'error' = 'idle';
+let hourTimer: number | undefined;
+let playing = false;
+let extensionsKey: string | null = null;
+/** The Monday of the typical week the server uses for opening hours (from any hours answer). */
+let referenceWeek: string | null = null;
+let areaHoursSeq = 0;
+
+// Signpost ("who can help here?"): the mode, the panel, the last answer and its markers.
+let signpostMode = false;
+let signpostRefs: SignpostPanelRefs | null = null;
+/** The time input follows the clock until the user changes it. */
+let signpostAtIsNow = true;
+let signpostPoint: [number, number] | null = null;
+let signpostSeq = 0;
+let signpostAbort: AbortController | null = null;
+let signpostView: SignpostView = { state: 'idle' };
+let signpostMarkers: Marker[] = [];
+
 let resolveLayers: () => void = () => {};
 /** Resolves once the map has loaded and the area layers exist. */
 const layersReady = new Promise<void>((r) => (resolveLayers = r));
@@ -241,6 +388,7 @@ const layersReady = new Promise<void>((r) => (resolveLayers = r));
 const panel = byId('area-panel');
 const legendEl = byId('legend');
 const isoEl = byId('isochrones');
+const signpostPanel = byId('signpost-panel');
 
 // ---------------------------------------------------------------- helpers
 
@@ -261,7 +409,8 @@ function fitPadding(): { top: number; bottom: number; left: number; right: numbe
   pad.bottom = Math.max(16, h - foot.top + 12);
   if (w >= 900) {
     pad.left = byId('controls').getBoundingClientRect().right + 16;
-    if (!panel.hidden) pad.right = w - panel.getBoundingClientRect().left + 16;
+    const right = !panel.hidden ? panel : !signpostPanel.hidden ? signpostPanel : null;
+    if (right) pad.right = w - right.getBoundingClientRect().left + 16;
   }
   // Never ask for more padding than the canvas has room for.
   if (pad.left + pad.right > w * 0.8) pad.left = pad.right = 16;
@@ -289,11 +438,23 @@ function hashArea(): string | null {
 // ---------------------------------------------------------------- choropleth
 
 function applyVariable(v: Variable): void {
+  // Coming to the opening-hours variables: bring the slider into view.
+  if (isHoursVariable(v) && !isHoursVariable(variable) && handle.ready) {
+    byId('hours-controls').scrollIntoView({ block: 'nearest', behavior: reduceMotion ? 'auto' : 'smooth' });
+  }
   variable = v;
   accessSeq++;
   const checked = document.querySelector<HTMLInputElement>(`#layer-switcher input[value="${v}"]`);
   if (checked && !checked.checked) checked.checked = true;
   setAccessHint(!isAccessVariable(v));
+  setHoursHint(!isHoursVariable(v));
+  if (v !== 'hours_access') stopPlay();
+  if (!isHoursVariable(v)) {
+    const ext = document.getElementById('hours-extensions');
+    if (ext) renderExtensions(ext, { state: 'hidden' }, () => {});
+    extensionsKey = null;
+    showOpenText(null);
+  }
   applyPremisesEmphasis();
   // The hover box describes the previous variable until the pointer moves again.
   showHoverInfo(null);
@@ -304,10 +465,15 @@ function applyVariable(v: Variable): void {
     void applyAccess();
     return;
   }
+  if (isHoursVariable(v)) {
+    void applyHours();
+    return;
+  }
   const legend = buildLegend(v, areaProps);
   renderLegend(legendEl, legend);
   legendEl.dataset.state = 'loaded';
   delete legendEl.dataset.access;
+  delete legendEl.dataset.hours;
   map.setPaintProperty(LYR_AREAS_FILL, 'fill-color', fillColourExpression(legend));
   map.setFilter(LYR_AREAS_NODATA, noDataFilter(v));
   map.setPaintProperty(LYR_AREAS_NODATA, 'fill-opacity', NO_DATA_HATCH_OPACITY);
@@ -354,6 +520,7 @@ function accessMessage(v: AccessVariable, kind: string, text: string, state: 'lo
   legendEl.replaceChildren(el('h2', { text: title }), p);
   delete legendEl.dataset.variable;
   delete legendEl.dataset.access;
+  delete legendEl.dataset.hours;
   legendEl.dataset.state = state;
 }
 
@@ -409,6 +576,7 @@ async function applyAccess(): Promise<void> {
     fill = accessFillExpression(l);
   }
   renderLegend(legendEl, legend);
+  delete legendEl.dataset.hours;
   legendEl.dataset.access = key;
   legendEl.dataset.state = 'loaded';
   m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', fill);
@@ -421,7 +589,10 @@ async function applyAccess(): Promise<void> {
 /** Emphasise the premises of the access kind while an access variable is shown. */
 function applyPremisesEmphasis(): void {
   if (!map?.getLayer(LYR_PREMISES)) return;
-  const e = premisesEmphasis(isAccessVariable(variable) ? accessKind : null);
+  const kind = isAccessVariable(variable) ? accessKind : isHoursVariable(variable) ? hoursKind : null;
+  // At an hour, the kind's premises closed then are drawn faded.
+  const shown = variable === 'hours_access' && hoursShown?.access && hoursShown.access.kind === kind ? hoursShown.access.premises_open : null;
+  const e = premisesEmphasis(kind, shown);
   map.setPaintProperty(LYR_PREMISES, 'circle-opacity', e.paint['circle-opacity']);
   map.setPaintProperty(LYR_PREMISES, 'circle-stroke-opacity', e.paint['circle-stroke-opacity']);
   map.setPaintProperty(LYR_PREMISES, 'circle-radius', e.paint['circle-radius']);
@@ -495,8 +666,581 @@ function hoverText(p: Partial<AreaProperties>): string {
     case 'access_catchment':
       value = accessHover(variable, p.area_id);
       break;
+    case 'hours_access':
+    case 'hours_gap':
+      value = hoursHoverText(variable, p.area_id);
+      break;
   }
   return `${name}\n${value}`;
+}
+
+// ---------------------------------------------------------------- opening hours
+
+/** A promise from `cache`, loaded once per key; failures are forgotten so that they are retried. */
+function cachedLoad<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    const fresh = load();
+    cache.set(key, fresh);
+    fresh.catch(() => {
+      if (cache.get(key) === fresh) cache.delete(key);
+    });
+    p = fresh;
+  }
+  return p;
+}
+
+function fetchHoursAccess(kind: string, hour: number, thresholdMin: number): Promise<HoursAccessResponse> {
+  return cachedLoad(hoursAccessCache, hoursKey(kind, thresholdMin, hour), () =>
+    getHoursAccess(kind, hour, { thresholdMin }).then((d) => {
+      referenceWeek ??= d.week_start ?? null;
+      return d;
+    }),
+  );
+}
+
+function fetchHoursGap(kind: string, thresholdMin: number, group: string | null): Promise<HoursGapResponse> {
+  return cachedLoad(hoursGapCache, hoursKey(kind, thresholdMin, group), () =>
+    getHoursGap(kind, { thresholdMin, group }).then((d) => {
+      referenceWeek ??= d.week_start ?? null;
+      return d;
+    }),
+  );
+}
+
+/** The key of the hours table the current variable needs. */
+function currentHoursKey(v: HoursVariable): string | null {
+  if (!hoursKind) return null;
+  return v === 'hours_access' ? hoursKey('access', hoursKind, hoursThreshold, hourShown) : hoursKey('gap', hoursKind, hoursThreshold, hoursGroup);
+}
+
+/** "3 of 5 premises open at Tue 10:00–11:00" under the slider (null: empty). */
+function showOpenText(text: string | null): void {
+  if (!hoursRefs) return;
+  hoursRefs.open.textContent = text ?? '';
+  hoursRefs.open.hidden = !text;
+}
+
+/** Legend heading with a message while an hours table is not shown. */
+function hoursMessage(v: HoursVariable, text: string, state: 'loading' | 'error'): void {
+  const title = v === 'hours_access' ? `Access to ${kindPhrase(hoursKind)} at ${hourLabel(hourShown)}` : `Hours gap: ${kindPhrase(hoursKind)}`;
+  legendEl.replaceChildren(el('h2', { text: title }), el('p', { class: state === 'error' ? 'status-error' : 'muted', text }));
+  delete legendEl.dataset.variable;
+  delete legendEl.dataset.access;
+  delete legendEl.dataset.hours;
+  legendEl.dataset.state = state;
+}
+
+/**
+ * Colour the areas by the current opening-hours variable: fetch (or reuse) the table, set
+ * the feature-state, legend and paint. While another hour of the same kind loads, the map
+ * keeps the previous hour's colours (so dragging the slider does not flash).
+ */
+async function applyHours(): Promise<void> {
+  const m = map;
+  const v = variable;
+  if (!m || !isHoursVariable(v) || areaProps.length === 0 || !m.getLayer(LYR_AREAS_FILL)) return;
+  const seq = ++accessSeq;
+  window.clearTimeout(hourTimer);
+  const kind = hoursKind;
+  const key = currentHoursKey(v);
+  if (!kind || !key) {
+    legendEl.replaceChildren(el('h2', { text: variableDef(v).title }), el('p', { class: 'muted', text: 'No premises in this workspace.' }));
+    legendEl.dataset.state = 'error';
+    m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', LOADING_FILL);
+    m.setFilter(LYR_AREAS_NODATA, NOTHING);
+    return;
+  }
+  void loadExtensions();
+  const hour = hourShown;
+  if (hoursShown?.key !== key) {
+    const sameLayer =
+      v === 'hours_access' && hoursShown?.variable === 'hours_access' && hoursShown.access?.kind === kind && hoursShown.access.threshold_min === hoursThreshold;
+    hoursLoad = 'loading';
+    if (sameLayer) {
+      legendEl.dataset.state = 'loading';
+      showOpenText(`Loading ${hourLabel(hour)}…`);
+    } else {
+      hoursMessage(v, v === 'hours_access' ? 'Loading access at this hour…' : 'Loading the hours gap…', 'loading');
+      m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', LOADING_FILL);
+      m.setFilter(LYR_AREAS_NODATA, NOTHING);
+      if (v === 'hours_access') showOpenText('Loading…');
+    }
+    let access: HoursAccessResponse | null = null;
+    let gap: HoursGapResponse | null = null;
+    try {
+      if (v === 'hours_access') access = await fetchHoursAccess(kind, hour, hoursThreshold);
+      else gap = await fetchHoursGap(kind, hoursThreshold, hoursGroup);
+    } catch (e) {
+      if (seq !== accessSeq) return;
+      hoursLoad = 'error';
+      const msg = `Could not load ${v === 'hours_access' ? 'access at this hour' : 'the hours gap'} for ${kindPhrase(kind)}: ${describeError(e)}`;
+      hoursMessage(v, msg, 'error');
+      m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', LOADING_FILL);
+      m.setFilter(LYR_AREAS_NODATA, NOTHING);
+      if (v === 'hours_access') showOpenText(null);
+      showStatus(msg);
+      return;
+    }
+    if (seq !== accessSeq) return;
+    const rows = alignByArea<HoursAccessArea | HoursGapArea>(areaProps, (access ?? gap)!.areas);
+    const byArea = new Map<string, HoursAccessArea | HoursGapArea | null>();
+    rows.forEach((r, id) => {
+      m.setFeatureState(
+        { source: SRC_AREAS, sourceLayer: AREAS_TILE_LAYER, id },
+        access ? hoursAccessState(r as HoursAccessArea | null) : hoursGapState(r as HoursGapArea | null),
+      );
+      const a = areaProps[id]?.area_id;
+      if (typeof a === 'string') byArea.set(a, r);
+    });
+    hoursShown = { key, variable: v, access, gap, byArea };
+  }
+  const shown = hoursShown!;
+  let legend: Legend;
+  if (shown.access) {
+    const d = shown.access;
+    const rows = areaProps.map((a) => (shown.byArea.get(a?.area_id) as HoursAccessArea | null | undefined) ?? null);
+    legend = buildHoursAccessLegend(rows, d.scale_max, hoursAccessContext(d));
+    m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', hoursAccessFillExpression(legend));
+    m.setPaintProperty(LYR_AREAS_NODATA, 'fill-opacity', stateNoDataOpacity(HOURS_STATE_KEYS.score, NO_DATA_HATCH_OPACITY));
+    showOpenText(`${openText(d.premises_open?.length ?? null, d.premises_total)} at ${hourLabel(d.hour)}`);
+  } else {
+    const d = shown.gap!;
+    const rows = areaProps.map((a) => (shown.byArea.get(a?.area_id) as HoursGapArea | null | undefined) ?? null);
+    legend = buildHoursGapLegend(rows, d);
+    m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', hoursGapFillExpression(legend));
+    m.setPaintProperty(LYR_AREAS_NODATA, 'fill-opacity', stateNoDataOpacity(HOURS_STATE_KEYS.unmetPct, NO_DATA_HATCH_OPACITY));
+    showOpenText(null);
+  }
+  m.setFilter(LYR_AREAS_NODATA, null);
+  renderLegend(legendEl, legend);
+  delete legendEl.dataset.access;
+  legendEl.dataset.hours = shown.key;
+  legendEl.dataset.state = 'loaded';
+  hoursLoad = 'loaded';
+  applyPremisesEmphasis();
+}
+
+/** The hover line of an area for an opening-hours variable. */
+function hoursHoverText(v: HoursVariable, areaId: string | undefined): string {
+  if (!hoursShown || hoursShown.variable !== v || !areaId) return 'Opening hours: loading…';
+  const r = hoursShown.byArea.get(areaId) ?? null;
+  const state = hoursShown.access ? hoursAccessState(r as HoursAccessArea | null) : hoursGapState(r as HoursGapArea | null);
+  const kind = hoursShown.access?.kind ?? hoursShown.gap?.kind ?? hoursKind ?? '';
+  return hoursHover(v, state, { kind, hour: hoursShown.access?.hour ?? hourShown, thresholdMin: hoursThreshold });
+}
+
+/** The recommended extensions for the chosen kind, reach and group (in the Opening hours section). */
+async function loadExtensions(): Promise<void> {
+  const container = document.getElementById('hours-extensions');
+  const kind = hoursKind;
+  if (!container || !kind) return;
+  const key = hoursKey(kind, hoursThreshold, hoursGroup);
+  if (extensionsKey === key) return;
+  extensionsKey = key;
+  renderExtensions(container, { state: 'loading', kind }, flyToExtension);
+  try {
+    const thresholdMin = hoursThreshold;
+    const group = hoursGroup;
+    const d = await cachedLoad(extensionsCache, key, () => getHoursExtensions(kind, { thresholdMin, group, limit: EXTENSIONS_LIMIT }));
+    if (extensionsKey !== key) return;
+    renderExtensions(container, { state: 'loaded', kind, rows: d.ranked, note: d.note, weeks: d.weeks, unmet: d.unmet_referrals }, flyToExtension);
+  } catch (e) {
+    if (extensionsKey !== key) return;
+    extensionsKey = null;
+    renderExtensions(container, { state: 'error', message: `Could not load the recommended extensions: ${describeError(e)}` }, flyToExtension);
+  }
+}
+
+/** An extension row chosen: fly to its premises and open its popup. */
+function flyToExtension(e: HoursExtension): void {
+  void openPremisesById(e.premises_id, true);
+}
+
+/** Move the slider; the map follows after a short pause (debounced), or at once with `now`. */
+function onHourInput(h: number): void {
+  hourShown = wrapHour(h);
+  syncHourControls(hoursRefs, hourShown);
+  if (variable !== 'hours_access') {
+    applyVariable('hours_access');
+    return;
+  }
+  window.clearTimeout(hourTimer);
+  hourTimer = window.setTimeout(() => void applyHours(), SLIDER_DEBOUNCE_MS);
+}
+
+/** Set the hour (the hook): resolves once the map shows it when the hours-aware access is shown. */
+async function setHour(h: number): Promise<void> {
+  await layersReady;
+  hourShown = wrapHour(h);
+  syncHourControls(hoursRefs, hourShown);
+  window.clearTimeout(hourTimer);
+  if (variable === 'hours_access') await applyHours();
+}
+
+/** Choose the kind, reach and group of the opening-hours variables (selects and hook). */
+async function setHoursOptions(kind: string, thresholdMin: number, group: string | null): Promise<void> {
+  hoursKind = kind;
+  hoursThreshold = thresholdMin;
+  hoursGroup = group;
+  syncHoursSelects(kind, thresholdMin, group);
+  void updateAreaHours();
+  if (isHoursVariable(variable)) await applyHours();
+  else applyPremisesEmphasis();
+}
+
+function stopPlay(): void {
+  playing = false;
+  if (hoursRefs) {
+    hoursRefs.play.textContent = '▶';
+    hoursRefs.play.setAttribute('aria-pressed', 'false');
+    hoursRefs.play.setAttribute('aria-label', 'Play through the week');
+  }
+}
+
+/** Play: step one hour at a time, each shown before the next. */
+async function togglePlay(): Promise<void> {
+  if (playing) {
+    stopPlay();
+    return;
+  }
+  playing = true;
+  if (hoursRefs) {
+    hoursRefs.play.textContent = '❚❚';
+    hoursRefs.play.setAttribute('aria-pressed', 'true');
+    hoursRefs.play.setAttribute('aria-label', 'Pause');
+  }
+  if (variable !== 'hours_access') applyVariable('hours_access');
+  while (playing) {
+    await new Promise((r) => window.setTimeout(r, reduceMotion ? 1500 : 700));
+    if (!playing) break;
+    await setHour(hourShown + 1);
+  }
+}
+
+function hoursStateView(): HoursStateView {
+  const a = hoursShown?.access ?? null;
+  return {
+    variable,
+    kind: hoursKind,
+    thresholdMin: hoursThreshold,
+    group: hoursGroup,
+    hour: hourShown,
+    label: hourLabel(hourShown),
+    shownHour: a ? a.hour : null,
+    state: hoursLoad,
+    premisesOpen: a?.premises_open?.length ?? null,
+    premisesTotal: a?.premises_total ?? null,
+    openText: hoursRefs?.open.textContent ?? '',
+    scaleMax: a?.scale_max ?? null,
+  };
+}
+
+/** The area panel's week heatmap: its catchment's demand vs premises open within reach. */
+async function updateAreaHours(): Promise<void> {
+  const areaId = selectedArea;
+  const kind = hoursKind;
+  const seq = ++areaHoursSeq;
+  if (!areaId || panel.dataset.state !== 'loaded' || !kind) {
+    setAreaHoursBlock(panel, null);
+    return;
+  }
+  const t = hoursThreshold;
+  const group = hoursGroup;
+  const heading = `Week: ${kindPhrase(kind)} hours and demand`;
+  setAreaHoursBlock(panel, hoursBlock('area-hours', heading, { message: 'Loading the week…' }, 'loading'));
+  try {
+    const d = await getAreaHours(areaId, kind, { thresholdMin: t, group });
+    if (seq !== areaHoursSeq || selectedArea !== areaId) return;
+    referenceWeek ??= d.week_start ?? null;
+    const model = heatmapModel({ demand: d.catchment_demand, open: d.open_in_reach, openMode: 'count' });
+    const summary = heatmapSummary(model, { subject: 'area', kind, thresholdMin: d.threshold_min ?? t, pct: d.unmet_pct });
+    const nearest = d.catchment_premises ? (premisesName.get(d.catchment_premises) ?? d.catchment_premises) : null;
+    const who = group ? ` (${humanize(group).toLowerCase()})` : '';
+    const title = nearest
+      ? `Referrals${who} of the areas nearest ${nearest}, by hour, against ${kindPhrase(kind)} premises open within ${Math.round(t)} min of this area`
+      : `Referrals${who} by hour against ${kindPhrase(kind)} premises open within ${Math.round(t)} min`;
+    const fig = renderHeatmap(model, { title, summary, caption: heatmapCaption('count') });
+    setAreaHoursBlock(panel, hoursBlock('area-hours', heading, fig, 'loaded'));
+  } catch (e) {
+    if (seq !== areaHoursSeq || selectedArea !== areaId) return;
+    setAreaHoursBlock(panel, hoursBlock('area-hours', heading, { message: `Could not load the week: ${describeError(e)}`, error: true }, 'error'));
+  }
+}
+
+/** The typical week's Monday used by the hours layer (asked of the server once if not yet known). */
+async function typicalWeek(kind: string): Promise<string | null> {
+  if (referenceWeek) return referenceWeek;
+  try {
+    const d = await fetchHoursAccess(kind, hourShown, hoursThreshold);
+    return d.week_start ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Fill a premises popup's week heatmap: its opening hours (share of each hour) against the
+ * demand of its catchment, in the same typical week as the hours layer.
+ */
+async function loadPremisesHours(box: HTMLElement, p: PremisesProperties, onSized: () => void): Promise<void> {
+  const slot = box.querySelector<HTMLElement>('.premises-hours');
+  if (!slot) return;
+  const heading = 'Week: opening hours and demand';
+  const put = (block: HTMLElement): void => {
+    slot.replaceChildren(...Array.from(block.childNodes));
+    slot.dataset.state = block.dataset.state ?? '';
+  };
+  put(hoursBlock('premises-hours', heading, { message: 'Loading opening hours…' }, 'loading', 'h4'));
+  try {
+    const week = await typicalWeek(p.kind);
+    const d = await getPremisesHours(p.premises_id, week);
+    const model = heatmapModel({ demand: d.catchment_demand, open: d.open_share, openMode: 'share' });
+    // The server's share when sent (null = withheld); an older server sends none: computed.
+    const summary = heatmapSummary(model, { subject: 'premises', pct: d.while_closed_pct });
+    const title = d.open_share
+      ? `Referrals of the areas nearest ${p.name} by hour, against its opening hours`
+      : `Referrals of the areas nearest ${p.name} by hour (no opening hours recorded)`;
+    put(hoursBlock('premises-hours', heading, renderHeatmap(model, { title, summary, caption: heatmapCaption('share') }), 'loaded', 'h4'));
+  } catch (e) {
+    put(hoursBlock('premises-hours', heading, { message: `Could not load the opening hours: ${describeError(e)}`, error: true }, 'error', 'h4'));
+  }
+  onSized();
+}
+
+// ---------------------------------------------------------------- premises popup
+
+/** Open the popup of a premises (with its week heatmap); resolves once the heatmap is drawn or failed. */
+function openPremisesPopup(m: MlMap, p: PremisesProperties, coords: [number, number]): Promise<void> {
+  popup?.remove();
+  const box = premisesPopup(p, kindColour[p.kind] ?? OTHER_KIND_COLOUR, () => bandsFromPopup(m, p.premises_id));
+  const mine = new Popup({ closeButton: true, maxWidth: '360px', focusAfterOpen: true }).setLngLat(coords).setDOMContent(box).addTo(m);
+  popup = mine;
+  showHoverInfo(null);
+  keepPopupInView(m, mine);
+  return loadPremisesHours(box, p, () => {
+    if (popup === mine && mine.isOpen()) keepPopupInView(m, mine);
+  });
+}
+
+/** Open a premises' popup by id, flying to it first when asked (or when it is out of view). */
+async function openPremisesById(premisesId: string | number, fly = false): Promise<void> {
+  await layersReady;
+  const m = map;
+  if (!m) return;
+  const id = String(premisesId);
+  const f = premisesFc?.features.find((x) => String(x.properties?.premises_id) === id);
+  if (!f || f.geometry?.type !== 'Point') {
+    showStatus(`No premises “${id}” in this workspace.`);
+    return;
+  }
+  const coords = f.geometry.coordinates as [number, number];
+  if (fly || !m.getBounds().contains(coords)) {
+    m.flyTo({ center: coords, zoom: Math.max(m.getZoom(), 13), duration: reduceMotion ? 0 : 900 });
+    await m.once('moveend');
+  }
+  await openPremisesPopup(m, f.properties, coords);
+}
+
+// ---------------------------------------------------------------- signpost
+
+/** Build the signpost panel (once; the service list needs the premises). */
+function ensureSignpostPanel(): SignpostPanelRefs {
+  if (signpostRefs) return signpostRefs;
+  const choices = serviceChoices(premisesFc);
+  if (!choices.kinds.length) choices.kinds = [...(meta?.premises_kinds ?? [])];
+  signpostRefs = renderSignpostPanel(signpostPanel, choices, ukNowInput(), {
+    onChange: (what) => {
+      // A time chosen by hand stays put; an emptied time input means "now" again.
+      if (what === 'at') signpostAtIsNow = !signpostRefs?.at.value;
+      if (signpostPoint) void runSignpost(signpostPoint[0], signpostPoint[1]);
+    },
+    onNow: () => {
+      signpostAtIsNow = true;
+      if (signpostRefs) signpostRefs.at.value = ukNowInput();
+      if (signpostPoint) void runSignpost(signpostPoint[0], signpostPoint[1]);
+    },
+    onClose: () => setSignpostMode(false),
+    onCentre: () => {
+      const c = map?.getCenter();
+      if (c) void runSignpost(c.lng, c.lat);
+    },
+  });
+  renderSignpostResults(signpostRefs.results, signpostView, chooseSignpostResult);
+  return signpostRefs;
+}
+
+function clearSignpostMarkers(): void {
+  for (const mk of signpostMarkers) mk.remove();
+  signpostMarkers = [];
+}
+
+/** Switch signpost mode: map clicks then ask "who can help here?" instead of opening areas. */
+function setSignpostMode(on: boolean): void {
+  const toggle = byId('signpost-toggle');
+  if (on === signpostMode) {
+    if (on) byId('signpost-title').focus();
+    return;
+  }
+  signpostMode = on;
+  toggle.setAttribute('aria-pressed', String(on));
+  toggle.textContent = on ? 'Stop: who can help here?' : 'Who can help here?';
+  document.body.classList.toggle('signpost-mode', on);
+  if (on) {
+    if (!panel.hidden) closeArea();
+    popup?.remove();
+    ensureSignpostPanel();
+    signpostPanel.hidden = false;
+    byId('signpost-title').focus();
+  } else {
+    signpostSeq++;
+    signpostAbort?.abort();
+    signpostAbort = null;
+    signpostPoint = null;
+    clearSignpostMarkers();
+    signpostView = { state: 'idle' };
+    if (signpostRefs) renderSignpostResults(signpostRefs.results, signpostView, chooseSignpostResult);
+    signpostPanel.hidden = true;
+    if (map) map.getCanvas().style.cursor = '';
+  }
+}
+
+/** A marker element: the rank in a disc, or the point asked about. */
+function markerElement(text: string | null, label: string, onClick?: () => void): HTMLElement {
+  const e = el(onClick ? 'button' : 'div', {
+    class: text ? 'signpost-marker' : 'signpost-origin',
+    text: text ?? '',
+    attrs: { title: label, 'aria-label': label, ...(onClick ? { type: 'button' } : {}) },
+  });
+  if (onClick) {
+    e.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      onClick();
+    });
+  }
+  return e;
+}
+
+/** Focus a place of the list (a marker clicked). */
+function focusSignpostItem(rank: number): void {
+  const li = signpostPanel.querySelector<HTMLElement>(`.signpost-item[data-rank="${rank}"]`);
+  if (!li) return;
+  li.scrollIntoView({ block: 'nearest', behavior: reduceMotion ? 'auto' : 'smooth' });
+  li.querySelector<HTMLButtonElement>('.signpost-name')?.focus();
+}
+
+/** A place of the list chosen: show it on the map with its popup. */
+function chooseSignpostResult(r: SignpostResult): void {
+  const m = map;
+  if (!m) return;
+  const f = premisesFc?.features.find((x) => String(x.properties?.premises_id) === r.premises_id);
+  const props: PremisesProperties = f?.properties ?? {
+    premises_id: r.premises_id,
+    name: r.name,
+    kind: r.kind,
+    services: r.services.join(';'),
+    capacity: null,
+    provider: r.provider,
+    opening_hours: r.opening_hours,
+    eligibility: r.eligibility,
+  };
+  const coords: [number, number] = [r.lon, r.lat];
+  if (!m.getBounds().contains(coords)) m.easeTo({ center: coords, duration: reduceMotion ? 0 : 600 });
+  void openPremisesPopup(m, props, coords);
+}
+
+/** Ask the server who can help at a point, and show the ranked list and numbered markers. */
+async function runSignpost(lon: number, lat: number): Promise<void> {
+  await layersReady;
+  const m = map;
+  if (!m) return;
+  if (!signpostMode) setSignpostMode(true);
+  const refs = ensureSignpostPanel();
+  signpostPoint = [lon, lat];
+  if (signpostAtIsNow) refs.at.value = ukNowInput();
+  const at = refs.at.value || ukNowInput();
+  const service = refs.service.value || null;
+  const seq = ++signpostSeq;
+  signpostAbort?.abort();
+  const ac = new AbortController();
+  signpostAbort = ac;
+  clearSignpostMarkers();
+  signpostMarkers.push(new Marker({ element: markerElement(null, 'The point asked about') }).setLngLat([lon, lat]).addTo(m));
+  const refused = signpostPrecheck(lon, lat, service, { bbox: meta?.bbox_wgs84 ?? null, region: meta?.region, choices: premisesFc ? serviceChoices(premisesFc) : null });
+  if (refused) {
+    signpostAbort = null;
+    signpostView = { state: 'error', message: refused };
+    renderSignpostResults(refs.results, signpostView, chooseSignpostResult);
+    return;
+  }
+  signpostView = { state: 'loading' };
+  renderSignpostResults(refs.results, signpostView, chooseSignpostResult);
+  let resp: SignpostResponse;
+  try {
+    resp = await getSignpost({ lon, lat, service, at, limit: SIGNPOST_LIMIT }, ac.signal);
+  } catch (e) {
+    if (seq !== signpostSeq || (e instanceof DOMException && e.name === 'AbortError')) return;
+    signpostView = { state: 'error', message: signpostErrorMessage(e, meta?.region) };
+    renderSignpostResults(refs.results, signpostView, chooseSignpostResult);
+    return;
+  } finally {
+    if (signpostAbort === ac) signpostAbort = null;
+  }
+  if (seq !== signpostSeq) return;
+  signpostView = { state: 'loaded', response: resp, isNow: signpostAtIsNow };
+  renderSignpostResults(refs.results, signpostView, chooseSignpostResult);
+  // Numbered markers, the nearest drawn on top.
+  for (const r of [...resp.results].reverse()) {
+    if (!Number.isFinite(r.lon) || !Number.isFinite(r.lat)) continue;
+    const label = `${r.rank}. ${r.name} (${placeStatus(r, resp.at, signpostAtIsNow).text})`;
+    signpostMarkers.push(new Marker({ element: markerElement(String(r.rank), label, () => focusSignpostItem(r.rank)) }).setLngLat([r.lon, r.lat]).addTo(m));
+  }
+}
+
+async function signpostFromHook(lon: number, lat: number, opts: { service?: string | null; at?: string | null } = {}): Promise<SignpostState> {
+  await layersReady;
+  if (!signpostMode) setSignpostMode(true);
+  const refs = ensureSignpostPanel();
+  if (opts.service !== undefined) {
+    const v = opts.service ?? '';
+    if (v && !Array.from(refs.service.options).some((o) => o.value === v)) refs.service.append(el('option', { text: humanize(v), attrs: { value: v } }));
+    refs.service.value = v;
+  }
+  if (opts.at !== undefined) {
+    signpostAtIsNow = !opts.at;
+    refs.at.value = opts.at ?? ukNowInput();
+  }
+  await runSignpost(lon, lat);
+  return signpostState();
+}
+
+function signpostState(): SignpostState {
+  const v = signpostView;
+  const base: SignpostState = {
+    mode: signpostMode,
+    state: v.state,
+    error: null,
+    lon: signpostPoint?.[0] ?? null,
+    lat: signpostPoint?.[1] ?? null,
+    areaId: null,
+    at: null,
+    results: [],
+  };
+  if (v.state === 'error') base.error = v.message;
+  if (v.state === 'loaded') {
+    base.areaId = v.response.area_id;
+    base.at = v.response.at;
+    base.results = v.response.results.map((r) => ({
+      rank: r.rank,
+      premises_id: r.premises_id,
+      name: r.name,
+      kind: r.kind,
+      travel_time_min: r.travel_time_min,
+      now: r.now,
+      status: placeStatus(r, v.response.at, v.isNow).text,
+    }));
+  }
+  return base;
 }
 
 // ---------------------------------------------------------------- travel-time bands
@@ -582,6 +1326,7 @@ async function showIsochrones(premisesId: string | number): Promise<string | nul
 
 function closeArea(): void {
   selectedArea = null;
+  areaHoursSeq++;
   selectAbort?.abort();
   selectAbort = null;
   if (map?.getLayer(LYR_AREAS_SELECTED)) {
@@ -595,6 +1340,8 @@ function closeArea(): void {
 async function selectArea(areaId: string, opts: { bbox?: Bbox; focus?: boolean } = {}): Promise<AreaDetail | null> {
   await layersReady;
   if (!map) return null;
+  // The area panel and the signpost panel share the right-hand side.
+  if (signpostMode) setSignpostMode(false);
   selectedArea = areaId;
   const filter: FilterSpecification = selectedFilter(areaId);
   map.setFilter(LYR_AREAS_SELECTED, filter);
@@ -612,6 +1359,7 @@ async function selectArea(areaId: string, opts: { bbox?: Bbox; focus?: boolean }
     if (selectedArea !== areaId) return null;
     renderArea(panel, detail, meta?.groups ?? [], closeArea);
     updateAreaAccess();
+    void updateAreaHours();
     if (opts.focus) byId('area-title').focus();
     return detail;
   } catch (e) {
@@ -693,10 +1441,15 @@ function keepPopupInView(m: MlMap, p: Popup): void {
 }
 
 function wireMapEvents(m: MlMap): void {
+  // Right-click (long-press on most touch screens): who can help here?
+  m.on('contextmenu', (e) => {
+    e.originalEvent?.preventDefault();
+    void runSignpost(e.lngLat.lng, e.lngLat.lat);
+  });
   m.on('mousemove', (e) => {
     const prem = premisesAt(e)[0];
     const area = prem ? null : areaAt(e);
-    m.getCanvas().style.cursor = prem || area ? 'pointer' : '';
+    m.getCanvas().style.cursor = signpostMode ? 'crosshair' : prem || area ? 'pointer' : '';
     setHover(area?.id ?? null);
     if (prem) {
       const p = prem.properties as PremisesProperties;
@@ -715,17 +1468,18 @@ function wireMapEvents(m: MlMap): void {
   });
 
   m.on('click', (e) => {
+    // Clicks on the signpost markers are theirs, not the map's.
+    const target = e.originalEvent?.target;
+    if (target instanceof Element && target.closest('.maplibregl-marker')) return;
+    if (signpostMode) {
+      void runSignpost(e.lngLat.lng, e.lngLat.lat);
+      return;
+    }
     const prem = premisesAt(e)[0];
     if (prem) {
       const p = prem.properties as PremisesProperties;
       const coords = (prem.geometry as Point).coordinates as [number, number];
-      popup?.remove();
-      popup = new Popup({ closeButton: true, maxWidth: '340px', focusAfterOpen: true })
-        .setLngLat(coords)
-        .setDOMContent(premisesPopup(p, kindColour[p.kind] ?? OTHER_KIND_COLOUR, () => bandsFromPopup(m, p.premises_id)))
-        .addTo(m);
-      showHoverInfo(null);
-      keepPopupInView(m, popup);
+      void openPremisesPopup(m, p, coords);
       return;
     }
     const areaId = (areaAt(e)?.properties as Partial<AreaProperties> | undefined)?.area_id;
@@ -944,6 +1698,7 @@ async function start(): Promise<void> {
   // The access radios wait for the premises kinds in /api/meta.
   setAccessRadiosEnabled(byId('layer-switcher'), false);
   byId('access-controls').replaceChildren(el('h2', { text: 'Access', attrs: { id: 'access-heading' } }), el('p', { class: 'muted', text: 'Loading…' }));
+  byId('hours-controls').replaceChildren(el('h2', { text: 'Opening hours', attrs: { id: 'hours-heading' } }), el('p', { class: 'muted', text: 'Loading…' }));
   legendEl.replaceChildren(el('p', { class: 'muted', text: 'Loading areas…' }));
   const equityTable = byId<HTMLTableElement>('equity-table');
   renderEquityMessage(equityTable, 'Loading…', 'loading');
@@ -954,8 +1709,14 @@ async function start(): Promise<void> {
     toggle.setAttribute('aria-expanded', String(open));
   });
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !panel.hidden && panel.contains(document.activeElement)) closeArea();
+    if (e.key !== 'Escape') return;
+    if (!panel.hidden && panel.contains(document.activeElement)) closeArea();
+    else if (signpostMode && (signpostPanel.contains(document.activeElement) || document.activeElement === document.body || document.activeElement === map?.getCanvas())) {
+      setSignpostMode(false);
+      byId('signpost-toggle').focus();
+    }
   });
+  byId('signpost-toggle').addEventListener('click', () => setSignpostMode(!signpostMode));
 
   // Start every request at once; the map waits only for the description.
   const metaP = getMeta();
@@ -979,6 +1740,15 @@ async function start(): Promise<void> {
   const kinds = meta.premises_kinds ?? [];
   accessKind = defaultAccessKind(kinds);
   renderAccessControls(byId('access-controls'), kinds, accessKind, accessThreshold, THRESHOLDS, (k, t) => void setAccess(k, t));
+  hoursKind = defaultAccessKind(kinds);
+  hoursRefs = renderHoursControls(
+    byId('hours-controls'),
+    { kinds, kind: hoursKind, thresholdMin: hoursThreshold, thresholds: THRESHOLDS, groups: meta.groups ?? [], group: hoursGroup, hour: hourShown },
+    { onOptions: (k, t, g) => void setHoursOptions(k, t, g), onHour: onHourInput, onPlay: () => void togglePlay() },
+  );
+  showOpenText(null);
+  setHoursHint(!isHoursVariable(variable));
+  byId<HTMLButtonElement>('signpost-toggle').disabled = kinds.length === 0;
   setAccessRadiosEnabled(byId('layer-switcher'), accessKind !== null);
   setAccessHint(!isAccessVariable(variable));
 

@@ -1,7 +1,7 @@
 // DOM for the side panels: layer controls, area details, equity table, search results,
 // premises popups and status messages. Built with the DOM API (never innerHTML with data).
 
-import type { AccessArea, AreaDetail, Count, Equity, EquityTotal, Meta, PremisesProperties, SearchResult } from './api';
+import type { AccessArea, AreaDetail, Count, Equity, EquityTotal, HoursExtension, Meta, PremisesProperties, SearchResult, SignpostResponse, SignpostResult } from './api';
 import {
   NO_VALUE,
   formatAccessScore,
@@ -19,7 +19,9 @@ import {
   quintileLabel,
   splitList,
 } from './format';
-import { ACCESS_VARIABLES, AREA_VARIABLES, type Variable, type VariableDef } from './legend';
+import { ACCESS_VARIABLES, AREA_VARIABLES, HOURS_VARIABLES, type Variable, type VariableDef } from './legend';
+import { HOURS_IN_WEEK, extensionText, hourLabel } from './hours';
+import { placeStatus, servicesText, signpostHeading, travelText } from './signpost';
 import type { BoundaryStyle } from './style';
 import type { IsochroneLegend } from './isochrones';
 
@@ -100,13 +102,14 @@ export function renderLayerSwitcher(container: HTMLElement, current: Variable, o
     return el('div', { class: 'control-row' }, input, el('label', { text: def.label, attrs: { for: input.id } }));
   };
   const access = el('fieldset', { class: 'switcher-access' }, el('legend', { text: 'Access to premises' }), ...ACCESS_VARIABLES.map(radio));
-  const fs = el('fieldset', {}, el('legend', { text: 'Colour areas by' }), ...AREA_VARIABLES.map(radio), access);
+  const hours = el('fieldset', { class: 'switcher-access switcher-hours' }, el('legend', { text: 'Opening hours and need' }), ...HOURS_VARIABLES.map(radio));
+  const fs = el('fieldset', {}, el('legend', { text: 'Colour areas by' }), ...AREA_VARIABLES.map(radio), access, hours);
   container.replaceChildren(fs);
 }
 
-/** Enable or disable the access radios (disabled when the workspace has no premises). */
+/** Enable or disable the access and hours radios (disabled when the workspace has no premises). */
 export function setAccessRadiosEnabled(container: HTMLElement, enabled: boolean): void {
-  for (const input of Array.from(container.querySelectorAll<HTMLInputElement>('input[data-group="access"]'))) input.disabled = !enabled;
+  for (const input of Array.from(container.querySelectorAll<HTMLInputElement>('input[data-group="access"], input[data-group="hours"]'))) input.disabled = !enabled;
 }
 
 /**
@@ -490,13 +493,14 @@ export function premisesPopup(p: PremisesProperties, colour: string, onBands?: (
   );
   add('Capacity', formatNumber(p.capacity));
   add('Provider', p.provider?.trim() ? p.provider : NO_VALUE);
+  if (typeof p.eligibility === 'string' && p.eligibility.trim()) add('Who can use it', p.eligibility.trim());
   add(
     'Opening hours',
     hours.length
       ? el('ul', { class: 'plain-list hours', attrs: { title: p.opening_hours ?? '' } }, ...hours.map((h) => el('li', {}, el('code', { text: h }))))
       : 'Not recorded',
   );
-  const box = el('div', { class: 'premises-popup' }, el('h3', {}, dot, p.name || String(p.premises_id)), dl);
+  const box = el('div', { class: 'premises-popup', attrs: { 'data-premises-id': String(p.premises_id) } }, el('h3', {}, dot, p.name || String(p.premises_id)), dl);
   if (onBands) {
     const label = 'Travel-time bands';
     const button = el('button', {
@@ -519,6 +523,8 @@ export function premisesPopup(p: PremisesProperties, colour: string, onBands?: (
     });
     box.append(el('div', { class: 'popup-actions' }, button), message);
   }
+  // The week heatmap (opening hours vs the catchment's demand) is filled in by main.ts.
+  box.append(el('section', { class: 'premises-hours', attrs: { 'aria-live': 'polite' } }));
   return box;
 }
 
@@ -573,4 +579,320 @@ export function renderIsochrones(container: HTMLElement, view: IsochroneView, on
   }
   container.dataset.state = view.state;
   container.hidden = false;
+}
+
+// ---------------------------------------------------------------- opening hours
+
+export interface HoursControlsState {
+  kinds: readonly string[];
+  kind: string | null;
+  thresholdMin: number;
+  thresholds: readonly number[];
+  groups: readonly string[];
+  group: string | null;
+  hour: number;
+}
+
+export interface HoursControlsHandlers {
+  /** Kind, threshold or group changed. */
+  onOptions: (kind: string, thresholdMin: number, group: string | null) => void;
+  /** The slider moved (dragging, keys or the step buttons); main.ts debounces the fetch. */
+  onHour: (hour: number) => void;
+  /** Play / pause. */
+  onPlay: () => void;
+}
+
+/** The elements of the Opening hours section that main.ts updates. */
+export interface HoursControlsRefs {
+  slider: HTMLInputElement;
+  label: HTMLElement;
+  open: HTMLElement;
+  play: HTMLButtonElement;
+  extensions: HTMLElement;
+}
+
+/**
+ * The Opening hours section (#hours-controls): premises kind (#hours-kind), reach
+ * (#hours-threshold), client group (#hours-group), the hour-of-week slider (#hours-hour,
+ * 0..167, with step and play buttons), the hour's label (#hours-label), the premises open
+ * (#hours-open) and the recommended extensions (#hours-extensions).
+ */
+export function renderHoursControls(container: HTMLElement, st: HoursControlsState, h: HoursControlsHandlers): HoursControlsRefs | null {
+  const heading = el('h2', { text: 'Opening hours', attrs: { id: 'hours-heading' } });
+  if (st.kinds.length === 0 || !st.kind) {
+    container.replaceChildren(heading, el('p', { class: 'muted', text: 'No premises in this workspace: opening hours are not available.' }));
+    return null;
+  }
+  const kindSel = el('select', { attrs: { id: 'hours-kind', name: 'hours-kind' } });
+  for (const k of st.kinds) kindSel.append(el('option', { text: humanize(k), attrs: { value: k } }));
+  kindSel.value = st.kind;
+  const tSel = el('select', { attrs: { id: 'hours-threshold', name: 'hours-threshold' } });
+  for (const t of st.thresholds) tSel.append(el('option', { text: `${t} minutes`, attrs: { value: String(t) } }));
+  setThresholdOption(tSel, st.thresholdMin);
+  const gSel = el('select', { attrs: { id: 'hours-group', name: 'hours-group' } });
+  gSel.append(el('option', { text: 'All referrals', attrs: { value: '' } }));
+  for (const g of st.groups) gSel.append(el('option', { text: humanize(g), attrs: { value: g } }));
+  gSel.value = st.group ?? '';
+  const changed = (): void => h.onOptions(kindSel.value, Number(tSel.value), gSel.value || null);
+  for (const sel of [kindSel, tSel, gSel]) sel.addEventListener('change', changed);
+
+  const slider = el('input', {
+    attrs: { id: 'hours-hour', type: 'range', min: '0', max: String(HOURS_IN_WEEK - 1), step: '1', value: String(st.hour), 'aria-describedby': 'hours-open' },
+  });
+  slider.setAttribute('aria-valuetext', hourLabel(st.hour, true));
+  slider.addEventListener('input', () => h.onHour(Number(slider.value)));
+  // Page Up / Page Down move a whole day (the browser's default step is arbitrary).
+  slider.addEventListener('keydown', (e) => {
+    if (e.key !== 'PageUp' && e.key !== 'PageDown') return;
+    e.preventDefault();
+    const v = (Number(slider.value) + (e.key === 'PageUp' ? 24 : -24) + HOURS_IN_WEEK) % HOURS_IN_WEEK;
+    slider.value = String(v);
+    h.onHour(v);
+  });
+  const label = el('output', { class: 'hours-label', text: hourLabel(st.hour), attrs: { id: 'hours-label', for: 'hours-hour', 'aria-live': 'off' } });
+  const step = (d: number, text: string, aria: string, id: string): HTMLButtonElement => {
+    const b = el('button', { class: 'hours-step', text, attrs: { type: 'button', 'aria-label': aria, id } });
+    b.addEventListener('click', () => {
+      const v = (Number(slider.value) + d + HOURS_IN_WEEK) % HOURS_IN_WEEK;
+      slider.value = String(v);
+      h.onHour(v);
+    });
+    return b;
+  };
+  const play = el('button', { class: 'hours-step hours-play', text: '▶', attrs: { type: 'button', id: 'hours-play', 'aria-label': 'Play through the week', 'aria-pressed': 'false' } });
+  play.addEventListener('click', () => h.onPlay());
+  const open = el('p', { class: 'hours-open', attrs: { id: 'hours-open', 'aria-live': 'polite' } });
+  const extensions = el('section', { class: 'hours-extensions', attrs: { id: 'hours-extensions', 'aria-labelledby': 'hours-extensions-heading' } });
+  extensions.hidden = true;
+  container.replaceChildren(
+    heading,
+    el('div', { class: 'select-row' }, el('label', { text: 'Premises kind', attrs: { for: kindSel.id } }), kindSel),
+    el('div', { class: 'select-row' }, el('label', { text: 'Reach within', attrs: { for: tSel.id } }), tSel),
+    el('div', { class: 'select-row' }, el('label', { text: 'Referrals', attrs: { for: gSel.id } }), gSel),
+    el('div', { class: 'hours-slider-row' }, el('label', { text: 'Hour of the week', attrs: { for: slider.id } }), label),
+    el('div', { class: 'hours-slider-row' }, step(-1, '‹', 'Previous hour', 'hours-prev'), slider, step(1, '›', 'Next hour', 'hours-next'), play),
+    open,
+    el('p', {
+      class: 'muted access-hint',
+      text: 'Choose an opening-hours variable under “Colour areas by” to colour the map; moving the slider shows access at that hour.',
+      attrs: { id: 'hours-hint' },
+    }),
+    extensions,
+  );
+  return { slider, label, open, play, extensions };
+}
+
+/** Show the hour in the slider and its labels. */
+export function syncHourControls(refs: HoursControlsRefs | null, hour: number): void {
+  if (!refs) return;
+  if (Number(refs.slider.value) !== hour) refs.slider.value = String(hour);
+  refs.slider.setAttribute('aria-valuetext', hourLabel(hour, true));
+  refs.label.textContent = hourLabel(hour);
+}
+
+/** Show the chosen kind, threshold and group in the selects (after a programmatic change). */
+export function syncHoursSelects(kind: string, thresholdMin: number, group: string | null): void {
+  const k = document.getElementById('hours-kind') as HTMLSelectElement | null;
+  const t = document.getElementById('hours-threshold') as HTMLSelectElement | null;
+  const g = document.getElementById('hours-group') as HTMLSelectElement | null;
+  if (k) {
+    if (!Array.from(k.options).some((o) => o.value === kind)) k.append(el('option', { text: humanize(kind), attrs: { value: kind } }));
+    k.value = kind;
+  }
+  if (t) setThresholdOption(t, thresholdMin);
+  if (g) {
+    if (group && !Array.from(g.options).some((o) => o.value === group)) g.append(el('option', { text: humanize(group), attrs: { value: group } }));
+    g.value = group ?? '';
+  }
+}
+
+export function setHoursHint(visible: boolean): void {
+  const hint = document.getElementById('hours-hint');
+  if (hint) hint.hidden = !visible;
+}
+
+export type ExtensionsView =
+  | { state: 'hidden' }
+  | { state: 'loading'; kind: string }
+  | { state: 'error'; message: string }
+  | { state: 'loaded'; kind: string; rows: readonly HoursExtension[]; note: string; weeks: number | null; unmet: Count };
+
+/**
+ * The recommended extensions of opening hours (#hours-extensions): one button per row
+ * ("name — extension (+h/week): covers N referrals (x per week)"); choosing one flies to
+ * the premises. `data-state` = loading | loaded | error.
+ */
+export function renderExtensions(container: HTMLElement, view: ExtensionsView, onChoose: (e: HoursExtension) => void): void {
+  if (view.state === 'hidden') {
+    container.replaceChildren();
+    container.hidden = true;
+    delete container.dataset.state;
+    return;
+  }
+  const heading = el('h3', { text: 'Extensions that would meet most unmet demand', attrs: { id: 'hours-extensions-heading' } });
+  container.dataset.state = view.state;
+  container.hidden = false;
+  if (view.state === 'loading') {
+    container.replaceChildren(heading, el('p', { class: 'muted', text: 'Loading recommended extensions…' }));
+    return;
+  }
+  if (view.state === 'error') {
+    container.replaceChildren(heading, el('p', { class: 'status-error', text: view.message, attrs: { role: 'alert' } }));
+    return;
+  }
+  if (view.rows.length === 0) {
+    container.replaceChildren(heading, el('p', { class: 'muted', text: `No extension of ${humanize(view.kind).toLowerCase()} hours would meet unmet demand.` }));
+    return;
+  }
+  const list = el('ol', { class: 'extensions-list' });
+  view.rows.forEach((row, i) => {
+    const b = el('button', {
+      class: 'extension-row',
+      text: extensionText(row),
+      attrs: { type: 'button', 'data-premises-id': row.premises_id, 'data-rank': String(row.rank ?? i + 1), title: row.opening_hours ? `Now open: ${row.opening_hours}` : 'No opening hours recorded' },
+    });
+    b.addEventListener('click', () => onChoose(row));
+    list.append(el('li', {}, b));
+  });
+  const weeks = typeof view.weeks === 'number' ? ` over ${formatNumber(view.weeks, 1)} weeks` : '';
+  container.replaceChildren(
+    heading,
+    el('p', { class: 'legend-note', text: `${formatCount(view.unmet)} referrals${weeks} arrived when nothing within reach was open. Choose a row to go to the premises.` }),
+    list,
+    el('p', { class: 'legend-footnote', text: view.note }),
+  );
+}
+
+/**
+ * Put (or replace) the week heatmap block (.area-hours) in a loaded area panel, after the
+ * access block or the summary; null removes it.
+ */
+export function setAreaHoursBlock(panel: HTMLElement, block: HTMLElement | null): void {
+  panel.querySelector('.area-hours')?.remove();
+  if (!block || panel.dataset.state !== 'loaded') return;
+  const after = panel.querySelector('.area-access') ?? panel.querySelector('.area-summary');
+  if (after) after.after(block);
+  else panel.append(block);
+}
+
+/** A block with a heading and a message (loading, error) or a heatmap. */
+export function hoursBlock(className: string, heading: string, body: Node | { message: string; error?: boolean }, state: 'loading' | 'loaded' | 'error', headingTag: 'h3' | 'h4' = 'h3'): HTMLElement {
+  const content =
+    body instanceof Node ? body : el('p', { class: body.error ? 'status-error' : 'muted', text: body.message, attrs: body.error ? { role: 'alert' } : {} });
+  const sec = el('section', { class: className }, el(headingTag, { text: heading }), content);
+  sec.dataset.state = state;
+  return sec;
+}
+
+// ---------------------------------------------------------------- signpost
+
+export interface SignpostPanelRefs {
+  service: HTMLSelectElement;
+  at: HTMLInputElement;
+  results: HTMLElement;
+}
+
+/**
+ * The signpost panel (#signpost-panel): how to use it, the service (#signpost-service:
+ * "any", kinds, services) and time (#signpost-at, UK local time, with "Now") selects, and
+ * the results block (#signpost-results).
+ */
+export function renderSignpostPanel(
+  panel: HTMLElement,
+  choices: { kinds: readonly string[]; services: readonly string[] },
+  atValue: string,
+  h: { onChange: (what: 'service' | 'at') => void; onNow: () => void; onClose: () => void; onCentre: () => void },
+): SignpostPanelRefs {
+  const close = el('button', { class: 'panel-close', text: '×', attrs: { type: 'button', 'aria-label': 'Close “Who can help here?”' } });
+  close.addEventListener('click', h.onClose);
+  const service = el('select', { attrs: { id: 'signpost-service', name: 'signpost-service' } });
+  service.append(el('option', { text: 'Any service', attrs: { value: '' } }));
+  if (choices.kinds.length) {
+    const g = el('optgroup', { attrs: { label: 'Kind of place' } });
+    for (const k of choices.kinds) g.append(el('option', { text: humanize(k), attrs: { value: k } }));
+    service.append(g);
+  }
+  if (choices.services.length) {
+    const g = el('optgroup', { attrs: { label: 'Service' } });
+    for (const s of choices.services) g.append(el('option', { text: humanize(s), attrs: { value: s } }));
+    service.append(g);
+  }
+  const at = el('input', { attrs: { id: 'signpost-at', type: 'datetime-local', name: 'signpost-at', step: '60' } });
+  at.value = atValue;
+  const now = el('button', { class: 'isochrones-clear', text: 'Now', attrs: { type: 'button', id: 'signpost-now' } });
+  service.addEventListener('change', () => h.onChange('service'));
+  at.addEventListener('change', () => h.onChange('at'));
+  now.addEventListener('click', h.onNow);
+  // Without a pointer: ask at the centre of the map (moved with the arrow keys).
+  const centre = el('button', { class: 'isochrones-clear signpost-centre', text: 'Ask at the map centre', attrs: { type: 'button', id: 'signpost-centre' } });
+  centre.addEventListener('click', h.onCentre);
+  const results = el('section', { class: 'signpost-results', attrs: { id: 'signpost-results', 'aria-live': 'polite', 'aria-label': 'Places that can help' } });
+  panel.replaceChildren(
+    close,
+    el('h2', { text: 'Who can help here?', attrs: { id: 'signpost-title', tabindex: '-1' } }),
+    el('p', { class: 'muted signpost-how', text: 'Click the map where help is needed (or right-click anywhere) to list the nearest places, how long it takes to get there and whether they are open.' }),
+    el('div', { class: 'select-row' }, el('label', { text: 'Service', attrs: { for: service.id } }), service),
+    el('div', { class: 'select-row signpost-when' }, el('label', { text: 'When (UK local time)', attrs: { for: at.id } }), el('span', { class: 'signpost-at' }, at, now)),
+    centre,
+    results,
+  );
+  return { service, at, results };
+}
+
+export type SignpostView =
+  | { state: 'idle' }
+  | { state: 'loading' }
+  | { state: 'error'; message: string }
+  | { state: 'loaded'; response: SignpostResponse; isNow: boolean };
+
+/** One place of the list: rank, name, kind and services, travel, open / closed, eligibility. */
+function signpostItem(r: SignpostResult, at: string, isNow: boolean, onChoose: (r: SignpostResult) => void): HTMLLIElement {
+  const st = placeStatus(r, at, isNow);
+  const name = el('button', { class: 'signpost-name', text: r.name || r.premises_id, attrs: { type: 'button', title: 'Show on the map' } });
+  name.addEventListener('click', () => onChoose(r));
+  const li = el(
+    'li',
+    { class: 'signpost-item' },
+    el('span', { class: 'signpost-rank', text: String(r.rank), attrs: { 'aria-hidden': 'true' } }),
+    el(
+      'div',
+      { class: 'signpost-body' },
+      name,
+      el('p', { class: 'signpost-kind', text: `${humanize(r.kind)} · ${servicesText(r.services)}` }),
+      el('p', { class: 'signpost-travel', text: travelText(r) }),
+      el('p', { class: `signpost-status signpost-${st.state}`, text: st.text }),
+      st.arrival ? el('p', { class: 'signpost-arrival', text: st.arrival }) : null,
+      r.eligibility?.trim() ? el('p', { class: 'signpost-eligibility', text: r.eligibility.trim() }) : null,
+    ),
+  );
+  li.dataset.rank = String(r.rank);
+  li.dataset.premisesId = r.premises_id;
+  li.dataset.now = r.now;
+  li.dataset.travelMin = String(r.travel_time_min);
+  return li;
+}
+
+/** The results block: a ranked list, a friendly error, or a prompt. `data-state` follows the view. */
+export function renderSignpostResults(container: HTMLElement, view: SignpostView, onChoose: (r: SignpostResult) => void): void {
+  container.dataset.state = view.state;
+  if (view.state === 'idle') {
+    container.replaceChildren();
+    return;
+  }
+  if (view.state === 'loading') {
+    container.replaceChildren(el('p', { class: 'muted', text: 'Looking for places that can help…' }));
+    return;
+  }
+  if (view.state === 'error') {
+    container.replaceChildren(el('p', { class: 'status-error signpost-error', text: view.message, attrs: { role: 'alert' } }));
+    return;
+  }
+  const r = view.response;
+  const list = el('ol', { class: 'signpost-list' });
+  for (const x of r.results) list.append(signpostItem(x, r.at, view.isNow, onChoose));
+  container.replaceChildren(
+    el('h3', { class: 'signpost-heading', text: signpostHeading(r) }),
+    list,
+    el('p', { class: 'legend-footnote', text: `Ranked by travel time (${r.method || 'method not stated'}); within ${formatNumber(r.max_min)} min. Times are UK local time.` }),
+  );
 }

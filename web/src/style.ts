@@ -284,12 +284,16 @@ function premisesRadius(emphasis: ExpressionSpecification | null): ExpressionSpe
 
 /** Opacity of the premises of other kinds while one kind is emphasised. */
 export const PREMISES_DIMMED_OPACITY = 0.3;
+/** Fill opacity of the emphasised kind's premises that are closed in the hour shown (their white ring stays). */
+export const PREMISES_CLOSED_OPACITY = 0.25;
 
 /**
- * Paint of the premises circles emphasising one kind (the kind of the access variable
- * shown): its circles larger and on top, the other kinds faded. `null`: all alike.
+ * Paint of the premises circles emphasising one kind (the kind of the access or hours
+ * variable shown): its circles larger and on top, the other kinds faded. `null`: all alike.
+ * With `openIds` (the premises open in the hour shown), the kind's closed premises are
+ * drawn as faded discs in their white ring.
  */
-export function premisesEmphasis(kind: string | null): {
+export function premisesEmphasis(kind: string | null, openIds?: readonly string[] | null): {
   paint: {
     'circle-opacity': ExpressionSpecification | number;
     'circle-stroke-opacity': ExpressionSpecification | number;
@@ -303,6 +307,14 @@ export function premisesEmphasis(kind: string | null): {
   }
   const is: ExpressionSpecification = ['==', ['get', 'kind'], kind];
   const opacity: ExpressionSpecification = ['case', is, 1, PREMISES_DIMMED_OPACITY];
+  if (openIds) {
+    const open: ExpressionSpecification = ['in', ['to-string', ['get', 'premises_id']], ['literal', [...openIds]]];
+    const fill: ExpressionSpecification = ['case', ['all', is, open], 1, is, PREMISES_CLOSED_OPACITY, PREMISES_DIMMED_OPACITY];
+    return {
+      paint: { 'circle-opacity': fill, 'circle-stroke-opacity': opacity, 'circle-radius': premisesRadius(is) },
+      sortKey: ['case', is, 1, 0],
+    };
+  }
   return {
     paint: { 'circle-opacity': opacity, 'circle-stroke-opacity': opacity, 'circle-radius': premisesRadius(is) },
     sortKey: ['case', is, 1, 0],

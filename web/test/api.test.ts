@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accessUrl, isochronesUrl, parseAreaAttributes, tileUrl } from '../src/api';
+import { accessUrl, areaHoursUrl, hoursAccessUrl, hoursExtensionsUrl, hoursGapUrl, isochronesUrl, parseAreaAttributes, premisesHoursUrl, query, signpostUrl, tileUrl } from '../src/api';
 
 describe('parseAreaAttributes', () => {
   const a = { area_id: 'S01000001', name: 'One', need_score: 12.5, referrals: '<10', rate_per_1000: null };
@@ -60,5 +60,25 @@ describe('isochronesUrl', () => {
   });
   it('escapes the premises id as one path segment', () => {
     expect(isochronesUrl('a/b c?d', [5])).toBe('/api/premises/a%2Fb%20c%3Fd/isochrones?bands_min=5');
+  });
+});
+
+describe('hours and signpost URLs', () => {
+  it('leaves out the optional parameters not given', () => {
+    expect(hoursGapUrl('social_work_office')).toBe('/api/hours/gap?kind=social_work_office');
+    expect(hoursGapUrl('social_work_office', { thresholdMin: 15, group: 'adults' })).toBe('/api/hours/gap?kind=social_work_office&threshold_min=15&group=adults');
+    expect(hoursAccessUrl('health_centre', 41)).toBe('/api/hours/access?kind=health_centre&hour=41');
+    expect(hoursAccessUrl('health_centre', 0, { thresholdMin: 20, decay: 'e2sfca' })).toBe('/api/hours/access?kind=health_centre&hour=0&threshold_min=20&decay=e2sfca');
+    expect(hoursExtensionsUrl('social_work_office', { limit: 10, group: null })).toBe('/api/hours/extensions?kind=social_work_office&limit=10');
+    expect(areaHoursUrl('DZ 1/2', 'school', { thresholdMin: 15 })).toBe('/api/areas/DZ%201%2F2/hours?kind=school&threshold_min=15');
+    expect(premisesHoursUrl('SOC-0001', '2023-01-09')).toBe('/api/premises/SOC-0001/hours?week=2023-01-09');
+    expect(premisesHoursUrl('SOC-0001', null)).toBe('/api/premises/SOC-0001/hours');
+  });
+  it('asks the signpost at a rounded point, with a service and a local time', () => {
+    expect(signpostUrl({ lon: -3.62, lat: 55.7 })).toBe('/api/signpost?lon=-3.62&lat=55.7');
+    expect(signpostUrl({ lon: -3.6212345678, lat: 55.70000049, service: 'gp', at: '2024-03-05T17:30', limit: 10 })).toBe(
+      '/api/signpost?lon=-3.621235&lat=55.7&service=gp&at=2024-03-05T17%3A30&limit=10',
+    );
+    expect(query({ a: '', b: null, c: undefined, d: 0 })).toBe('?d=0');
   });
 });

@@ -118,7 +118,7 @@ describe('map expressions', () => {
   it('selects the areas with no value', () => {
     expect(noDataFilter('need_score')).toEqual(['!=', ['typeof', ['get', 'need_score']], 'number']);
   });
-  it('defines the variables in switcher order: three area variables, then four access variables', () => {
+  it('defines the variables in switcher order: three area variables, four access variables, two hours variables', () => {
     expect(VARIABLES.map((v) => v.id)).toEqual([
       'need_score',
       'simd_decile',
@@ -127,6 +127,8 @@ describe('map expressions', () => {
       'access_providers',
       'access_e2sfca',
       'access_catchment',
+      'hours_access',
+      'hours_gap',
     ]);
     expect(AREA_VARIABLES.map((v) => v.id)).toEqual(['need_score', 'simd_decile', 'rate_per_1000']);
   });

@@ -317,6 +317,45 @@ enum Command {
         export: Option<PathBuf>,
     },
     /// Benchmark: nearest site (CSV with x, y columns, metres) for points (raw f64 x,y pairs).
+    /// Location-allocation: choose sites among premises of the candidate kinds
+    /// (mclp: most demand within the threshold; p_median: least weighted travel
+    /// time; p_center: shortest longest trip; lscp: fewest sites covering all),
+    /// with the optimality gap from a Lagrangian bound.
+    Site {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// mclp | p_median | p_center | lscp
+        #[arg(long, default_value = "mclp")]
+        model: String,
+        /// Candidate premises kinds, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        candidates: Vec<String>,
+        /// Sites to open (not used by lscp).
+        #[arg(long, default_value_t = 5)]
+        p: usize,
+        #[arg(long, default_value_t = 15.0)]
+        threshold_min: f64,
+        /// population | need | deprivation | referrals
+        #[arg(long, default_value = "population")]
+        weight: String,
+        /// Premises ids that must stay open, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        keep: Vec<String>,
+        /// A premises kind already providing the service (for "newly covered").
+        #[arg(long)]
+        baseline: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// GeoJSON of the chosen sites.
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// CSV per area: serving site, travel time, covered, newly covered, weight.
+        #[arg(long)]
+        areas_out: Option<PathBuf>,
+        /// Exact referral weights (planner use only).
+        #[arg(long)]
+        exact: bool,
+    },
     /// Benchmark: MCLP and p-median on a demand CSV (x, y, weight) and a
     /// sites CSV (x, y) with Euclidean kilometres; one JSON line per run.
     BenchSiting {
@@ -771,6 +810,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             export,
         } => {
             bench_network(&roads, sources, repeat, threads, export.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Site {
+            ws,
+            model,
+            candidates,
+            p,
+            threshold_min,
+            weight,
+            keep,
+            baseline,
+            seed,
+            out,
+            areas_out,
+            exact,
+        } => {
+            if !(threshold_min.is_finite() && threshold_min > 0.0) {
+                bail!("--threshold-min must be a positive number of minutes");
+            }
+            let req = crate::io::study::SitingRequest {
+                model: model.parse().map_err(|e: String| anyhow!(e))?,
+                candidates,
+                p,
+                threshold_s: threshold_min * 60.0,
+                weight: weight.parse().map_err(|e: String| anyhow!(e))?,
+                keep,
+                baseline,
+                seed,
+            };
+            let atlas = load(&ws)?;
+            siting::site(
+                &atlas,
+                &siting::SiteArgs {
+                    req,
+                    out: out.as_deref(),
+                    areas_out: areas_out.as_deref(),
+                },
+                role(exact),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchSiting {

@@ -121,3 +121,148 @@ pub fn bench_siting(
     }
     Ok(())
 }
+
+/// Settings of `needmap site`.
+pub struct SiteArgs<'a> {
+    pub req: crate::io::study::SitingRequest,
+    pub out: Option<&'a Path>,
+    pub areas_out: Option<&'a Path>,
+}
+
+/// `needmap site`: location-allocation on a workspace.
+pub fn site(
+    atlas: &crate::io::workspace::Atlas,
+    a: &SiteArgs<'_>,
+    role: crate::privacy::Role,
+) -> anyhow::Result<()> {
+    use crate::io::study::{SitingModel, SitingWeight};
+    use serde_json::json;
+    let r = atlas.site(&a.req).map_err(|e| anyhow!(e))?;
+    let policy = crate::privacy::Policy::default();
+    let protect = a.req.weight == SitingWeight::Referrals;
+    let shown = |v: f64| -> String {
+        if protect {
+            policy.count(v, role).to_string()
+        } else {
+            format!("{v:.0}")
+        }
+    };
+    let sol = &r.solution;
+    let what = match a.req.model {
+        SitingModel::Mclp => format!(
+            "demand within {} min: {} of {} ({:.1} %)",
+            a.req.threshold_s / 60.0,
+            shown(sol.objective),
+            shown(r.total_weight),
+            100.0 * sol.objective / r.total_weight.max(1e-9)
+        ),
+        SitingModel::Lscp => format!(
+            "{} sites cover every area that can be covered",
+            sol.objective
+        ),
+        SitingModel::PMedian => format!(
+            "mean travel {:.1} min per unit of demand",
+            sol.objective / r.total_weight.max(1e-9) / 60.0
+        ),
+        SitingModel::PCenter => format!("farthest area {:.1} min away", sol.objective / 60.0),
+    };
+    eprintln!(
+        "{:?} with {} sites among {} ({}); {what}; optimality gap at most {:.3} %{}",
+        a.req.model,
+        r.sites.len(),
+        a.req.candidates.join(", "),
+        r.method,
+        sol.gap * 100.0,
+        if sol.gap <= 1e-9 {
+            " (proven optimal)"
+        } else {
+            ""
+        }
+    );
+    let headers: Vec<String> = [
+        "premises_id",
+        "name",
+        "kind",
+        "areas_served",
+        "weight_served",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows = r
+        .sites
+        .iter()
+        .map(|c| {
+            let p = &atlas.premises[c.premises];
+            vec![
+                p.code.clone(),
+                p.name.clone(),
+                p.kind.clone(),
+                c.areas_served.to_string(),
+                shown(c.weight_served),
+            ]
+        })
+        .collect();
+    super::emit_table(headers, rows, None)?;
+    let e = &r.equity;
+    eprintln!("coverage by SIMD quintile (1 = most deprived): before -> after");
+    for q in 0..5 {
+        if e.demand[q] > 0.0 {
+            eprintln!(
+                "  Q{}: {:.1} % -> {:.1} %",
+                q + 1,
+                100.0 * e.covered_before[q] / e.demand[q],
+                100.0 * e.covered_after[q] / e.demand[q]
+            );
+        }
+    }
+    if let Some(p) = a.out {
+        let feats: Vec<serde_json::Value> = r
+            .sites
+            .iter()
+            .map(|c| {
+                let pr = &atlas.premises[c.premises];
+                json!({"type": "Feature", "properties": {"premises_id": pr.code, "name": pr.name, "kind": pr.kind,
+                    "areas_served": c.areas_served, "weight_served": if protect { json!(shown(c.weight_served)) } else { json!(c.weight_served) }},
+                    "geometry": {"type": "Point", "coordinates": [crate::spatial::crs::trim6(pr.lon), crate::spatial::crs::trim6(pr.lat)]}})
+            })
+            .collect();
+        let v = json!({"type": "FeatureCollection", "model": a.req.model, "gap": sol.gap, "features": feats});
+        std::fs::write(p, v.to_string()).with_context(|| format!("writing {}", p.display()))?;
+        eprintln!("wrote {}", p.display());
+    }
+    if let Some(p) = a.areas_out {
+        let headers: Vec<String> = [
+            "area_id",
+            "site",
+            "travel_time_min",
+            "covered",
+            "covered_before",
+            "newly_covered",
+            "weight",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let rows = atlas
+            .areas
+            .iter()
+            .zip(&r.areas)
+            .zip(&r.weights)
+            .map(|((ar, (site, cost, within, before)), w)| {
+                vec![
+                    ar.code.clone(),
+                    site.map(|j| atlas.premises[j].code.clone())
+                        .unwrap_or_default(),
+                    cost.map(|c| format!("{:.1}", c / 60.0)).unwrap_or_default(),
+                    within.to_string(),
+                    before.to_string(),
+                    (*within && !before).to_string(),
+                    shown(*w),
+                ]
+            })
+            .collect();
+        super::emit_table(headers, rows, Some(p))?;
+    }
+    Ok(())
+}

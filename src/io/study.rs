@@ -346,9 +346,14 @@ impl Atlas {
             threshold_s: req.threshold_s,
             ..params
         };
-        // Costs to three times the threshold (at least an hour); beyond that, a pair costs
-        // that horizon plus an hour: far enough never to be chosen over a reachable site.
-        let horizon = (req.threshold_s * 3.0).max(3600.0);
+        // Coverage models need costs to the threshold (half as far again, to report the
+        // travel time of areas left out). The median and centre models cost pairs to three
+        // times the threshold (at least an hour); beyond that, a pair costs that horizon plus
+        // an hour: far enough never to be chosen over a reachable site.
+        let horizon = match req.model {
+            SitingModel::Mclp | SitingModel::Lscp => req.threshold_s * 1.5,
+            SitingModel::PMedian | SitingModel::PCenter => (req.threshold_s * 3.0).max(3600.0),
+        };
         let costs = travel.matrix(&points, &sites, &params, horizon);
         let w = self.siting_weights(req.weight);
         let opts = SolveOptions {

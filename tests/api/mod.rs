@@ -3,6 +3,7 @@
 //! that no public response carries a referral or an unsuppressed small count.
 
 mod hours;
+mod siting;
 
 use std::sync::{Arc, OnceLock};
 

@@ -278,11 +278,23 @@ name = "wards"
 path = {wards}
 id = "ward22_code"
 label = "ward22_name"
+[[premises]]
+path = {schools}
+id = "seed_code"
+kind = "school"
+capacity = "pupil_roll"
+[[premises]]
+path = {nhs}
+id = "sitecode"
+name = "sitename"
+kind = "nhs_site"
 "#,
         areas = toml_path(&geo.join("dz2011_scotland.geojson")),
         simd = toml_path(&geo.join("simd2020v2_withinds.csv")),
         referrals = toml_path(&referrals),
         wards = toml_path(&geo.join("mm_wards_2022.geojson")),
+        schools = toml_path(&geo.join("schools_scotland_2022.geojson")),
+        nhs = toml_path(&geo.join("nhs_hospitals_sites_2024.geojson")),
     );
     let atlas = match load_toml(dir.path(), &toml) {
         Ok(a) => a,

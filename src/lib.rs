@@ -9,6 +9,8 @@
 //!
 //! Layers, one direction only: `model` ← `spatial` ← `analysis` ← `io` | `server` | `cli`.
 
+#![recursion_limit = "512"]
+
 pub mod analysis;
 pub mod cli;
 pub mod config;

@@ -7,6 +7,7 @@
 //! - [`hours`]: opening hours, demand by hour of the week, hours gaps, hours-aware 2SFCA.
 //! - [`extend`]: ranked extensions of opening hours that meet the most unmet demand.
 //! - [`siting`]: location-allocation (MCLP, co-location, LSCP, p-median, p-center) with bounds.
+//! - [`scenario`]: premises edits and the measures that compare scenarios by SIMD quintile.
 //! - [`signpost`]: who can help at a place, ranked by travel time, and when they are open.
 
 pub mod access;
@@ -15,6 +16,7 @@ pub mod extend;
 pub mod hours;
 pub mod need;
 pub mod rollup;
+pub mod scenario;
 pub mod signpost;
 pub mod siting;
 

@@ -2,6 +2,7 @@
 //! and `bench-assign`. Thin: parse flags, load, call analyses, write.
 
 mod hours;
+mod scenario;
 mod siting;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,54 @@ struct Cli {
 }
 
 /// Which workspace to load, with optional overrides of its paths.
+/// What `needmap scenario` does.
+#[derive(Subcommand)]
+enum ScenarioAction {
+    /// List saved scenarios.
+    List {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+    },
+    /// Save a scenario from a JSON file of edits (checked first; written atomically).
+    Save {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        #[arg(long)]
+        name: String,
+        /// JSON: an array of edits, or {"description": ..., "edits": [...]}.
+        #[arg(long)]
+        edits: PathBuf,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Delete a saved scenario.
+    Delete {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        #[arg(long)]
+        name: String,
+    },
+    /// Compare two scenarios (or one with `baseline`) for one kind of premises.
+    Compare {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        #[arg(long, default_value = "baseline")]
+        a: String,
+        #[arg(long)]
+        b: String,
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value_t = 15.0)]
+        threshold_min: f64,
+        /// CSV output (default: print the table).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Exact hours-gap shares (planner use only).
+        #[arg(long)]
+        exact: bool,
+    },
+}
+
 #[derive(Args, Clone)]
 struct WorkspaceArgs {
     /// The workspace file (needmap.toml).
@@ -355,6 +404,12 @@ enum Command {
         /// Exact referral weights (planner use only).
         #[arg(long)]
         exact: bool,
+    },
+    /// Scenarios: the premises plus edits (add, close, move, hours, capacity),
+    /// saved in the workspace's `scenarios/` folder, and compared side by side.
+    Scenario {
+        #[command(subcommand)]
+        action: ScenarioAction,
     },
     /// Benchmark: MCLP and p-median on a demand CSV (x, y, weight) and a
     /// sites CSV (x, y) with Euclidean kilometres; one JSON line per run.
@@ -849,6 +904,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 role(exact),
             )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Scenario { action } => {
+            match action {
+                ScenarioAction::List { ws } => scenario::list(&load(&ws)?)?,
+                ScenarioAction::Save {
+                    ws,
+                    name,
+                    edits,
+                    description,
+                } => scenario::save(&load(&ws)?, &name, &edits, description)?,
+                ScenarioAction::Delete { ws, name } => scenario::delete(&load(&ws)?, &name)?,
+                ScenarioAction::Compare {
+                    ws,
+                    a,
+                    b,
+                    kind,
+                    threshold_min,
+                    out,
+                    exact,
+                } => scenario::compare(
+                    &load(&ws)?,
+                    &a,
+                    &b,
+                    &kind,
+                    threshold_min,
+                    out.as_deref(),
+                    role(exact),
+                )?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchSiting {

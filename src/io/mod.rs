@@ -8,6 +8,7 @@ pub mod postcodes;
 pub mod referrals;
 pub mod report;
 pub mod roads;
+pub mod scenarios;
 pub mod shapefile;
 pub mod study;
 pub mod table;

@@ -477,3 +477,51 @@ impl Atlas {
         })
     }
 }
+
+impl Atlas {
+    /// The workspace's saved scenarios (`scenarios/` beside the workspace file).
+    pub fn scenario_store(&self) -> super::scenarios::ScenarioStore {
+        super::scenarios::ScenarioStore::new(self.config.base_dir.join("scenarios"))
+    }
+
+    /// The premises after a scenario's edits (the baseline for no edits).
+    pub fn apply_edits(
+        &self,
+        edits: &[crate::analysis::scenario::Edit],
+    ) -> Result<crate::analysis::scenario::Applied, String> {
+        let holidays = crate::analysis::hours::holiday_calendar(
+            2000,
+            2100,
+            &self.config.hours.extra_public_holidays,
+        );
+        crate::analysis::scenario::apply(&self.premises, &self.hours, edits, &holidays)
+    }
+
+    /// Measures of premises of one kind (after edits) at a threshold.
+    pub fn measure_kind(
+        &self,
+        applied: &crate::analysis::scenario::Applied,
+        kind: &str,
+        threshold_s: f64,
+    ) -> crate::analysis::scenario::ScenarioMeasures {
+        let idx: Vec<usize> = (0..applied.premises.len())
+            .filter(|&j| applied.premises[j].kind == kind)
+            .collect();
+        let prem: Vec<&crate::model::Premises> =
+            idx.iter().map(|&j| &applied.premises[j]).collect();
+        let hours: Vec<Option<&Hours>> = idx.iter().map(|&j| applied.hours[j].as_ref()).collect();
+        let (travel, params) = self.travel();
+        let params = AccessParams {
+            threshold_s,
+            ..params
+        };
+        crate::analysis::scenario::measure(
+            &self.areas,
+            &prem,
+            &hours,
+            &self.referrals,
+            &params,
+            travel,
+        )
+    }
+}

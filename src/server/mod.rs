@@ -7,6 +7,7 @@ pub mod error;
 pub mod hours;
 pub mod openapi;
 pub mod routes;
+pub mod scenarios;
 pub mod siting;
 pub mod tiles;
 
@@ -55,6 +56,8 @@ pub struct Prepared {
     pub access_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
     /// Hours analyses by kind, threshold and group or decay.
     pub hours_cache: hours::HoursCache,
+    /// Held while a scenario file is written or deleted.
+    pub scenario_lock: std::sync::Mutex<()>,
 }
 
 /// Server settings.
@@ -101,6 +104,7 @@ impl Prepared {
             tile_cache: tiles::TileCache::new(opts.tile_cache_bytes),
             access_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             hours_cache: hours::HoursCache::default(),
+            scenario_lock: std::sync::Mutex::new(()),
             areas_geojson: bytes::Bytes::from(areas_geojson.to_string()),
             premises_geojson: bytes::Bytes::from(premises_geojson.to_string()),
             areas_attributes,
@@ -140,6 +144,14 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/hours/extensions", get(hours::extensions))
         .route("/signpost", get(hours::signpost))
         .route("/siting", get(siting::siting))
+        .route("/scenarios", get(scenarios::list))
+        .route("/scenarios/compare", get(scenarios::compare))
+        .route(
+            "/scenarios/{name}",
+            get(scenarios::get)
+                .put(scenarios::put)
+                .delete(scenarios::delete),
+        )
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     let mut app = Router::new()

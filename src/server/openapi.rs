@@ -37,6 +37,33 @@ fn query_param(name: &str, required: bool, description: &str, ty: &str) -> Value
     json!({"name": name, "in": "query", "required": required, "description": description, "schema": {"type": ty}})
 }
 
+/// GET, PUT and DELETE of one scenario.
+fn scenario_item() -> Value {
+    let name = json!([path_param(
+        "name",
+        "scenario name: letters, digits, '-' and '_' (1-64); baseline for the premises as loaded"
+    )]);
+    let mut v = op(
+        "One scenario",
+        "A saved scenario with its edits.",
+        name.clone(),
+        json_ok(json!({"$ref": "#/components/schemas/Scenario"})),
+    );
+    v["put"] = json!({
+        "summary": "Save a scenario",
+        "description": "Create or replace a scenario: {description?, edits: [Edit]}. Every edit is checked against the loaded premises first (errors name the edit); the file is written atomically.",
+        "parameters": name,
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["edits"], "properties": {"description": {"type": "string"}, "edits": {"type": "array", "items": {"$ref": "#/components/schemas/Edit"}}}}}}},
+        "responses": {"200": {"description": "Saved", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Scenario"}}}}, "400": error_responses()["400"].clone()}
+    });
+    v["delete"] = json!({
+        "summary": "Delete a scenario",
+        "parameters": name,
+        "responses": {"204": {"description": "Deleted"}, "404": error_responses()["404"].clone()}
+    });
+    v
+}
+
 /// The OpenAPI document.
 pub fn document() -> Value {
     let count = json!({"oneOf": [{"type": "number"}, {"type": "string", "enum": ["<10"]}], "description": "A count after disclosure control: a number rounded to 5, or \"<10\""});
@@ -76,6 +103,9 @@ pub fn document() -> Value {
             "/api/hours/extensions": op("Recommended hour extensions", "Extensions of opening hours (whole hours on a day group, touching present hours or filling a closed day, 07:00-22:00, up to 4 h) ranked across the region by unmet referrals met per week per extra weekly hour, greedily (each counts only referrals not met by those above it), and each premises' best three on their own. Counts protected.", json!([query_param("kind", true, "premises kind", "string"), query_param("threshold_min", false, "minutes (1-180, default 15)", "number"), query_param("group", false, "client group", "string"), query_param("limit", false, "rows (1-200, default 20)", "integer")]), json_ok(json!({"type": "object"}))),
             "/api/areas/{id}/hours": op("An area's week", "For the area panel's week heatmap: premises of the kind open within the threshold in each of the 168 hours of a typical week, and the protected demand by hour of the area's catchment (the areas sharing its nearest premises).", json!([path_param("id", "area code"), query_param("kind", true, "premises kind", "string"), query_param("threshold_min", false, "minutes (1-180, default 15)", "number"), query_param("group", false, "client group", "string")]), json_ok(json!({"type": "object"}))),
             "/api/siting": op("Location-allocation", "Choose sites among premises of the candidate kinds: mclp (most demand within the threshold), p_median (least weighted travel time), p_center (shortest longest trip) or lscp (fewest sites covering all). Every answer has its optimality gap from a Lagrangian bound. Per area: serving site, travel time, covered, newly covered against a baseline kind; coverage by SIMD quintile before and after. With weight=referrals, counts are protected.", json!([query_param("model", true, "mclp | p_median | p_center | lscp", "string"), query_param("candidates", true, "premises kinds, comma-separated", "string"), query_param("p", false, "sites to open (1-500, default 5)", "integer"), query_param("threshold_min", false, "minutes (1-180, default 15)", "number"), query_param("weight", false, "population (default) | need | deprivation | referrals", "string"), query_param("keep", false, "premises ids that must stay open, comma-separated", "string"), query_param("baseline", false, "premises kind already providing the service", "string"), query_param("seed", false, "seed of the search (default 1)", "integer")]), json_ok(json!({"type": "object"}))),
+            "/api/scenarios": op("Saved scenarios", "The workspace's saved scenarios (baseline premises plus edits): name, description, number of edits, when saved.", json!([]), json_ok(json!({"type": "object"}))),
+            "/api/scenarios/compare": op("Compare two scenarios", "For one premises kind: coverage within the threshold, mean and 95th-percentile travel time, hours gap (protected), provider choice and choice deserts, overall and by SIMD quintile, for scenario a (default baseline) and b; per area travel time and coverage in each.", json!([query_param("a", false, "scenario name (default baseline)", "string"), query_param("b", true, "scenario name or baseline", "string"), query_param("kind", true, "premises kind", "string"), query_param("threshold_min", false, "minutes (1-180, default 15)", "number")]), json_ok(json!({"type": "object"}))),
+            "/api/scenarios/{name}": scenario_item(),
             "/api/signpost": op("Who can help here, and when", "Premises offering a service (matched against their services and kind) within max_min minutes of a point, ranked by travel time, each open now or not, when it closes or next opens, whether it is open on arrival, the earliest visit, and its eligibility text. Premises are public; no referral data is used.", json!([query_param("lon", true, "WGS84 longitude", "number"), query_param("lat", true, "WGS84 latitude", "number"), query_param("service", false, "a service or premises kind", "string"), query_param("at", false, "local date-time, e.g. 2024-03-05T17:30 (default now, UK time) or RFC 3339 with an offset", "string"), query_param("limit", false, "results (1-50, default 10)", "integer"), query_param("max_min", false, "minutes of travel (1-180, default 60)", "number")]), json_ok(json!({"type": "object"}))),
             "/api/premises/{id}/hours": op("Opening hours of one premises", "The share of each of the 168 hours of a week (Monday 00:00 first) that the premises is open, from its OSM opening_hours with Scotland's bank holidays as PH; with at=, whether it is open then and when that next changes.", json!([path_param("id", "premises id"), query_param("week", false, "any ISO date in the week wanted", "string"), query_param("at", false, "a local date-time, e.g. 2024-08-06T10:00:00", "string")]), json_ok(json!({"type": "object"}))),
             "/tiles/{layer}/{z}/{x}/{y}": {"get": {
@@ -92,6 +122,14 @@ pub fn document() -> Value {
             "/tiles/{name}": op("TileJSON", "TileJSON 3.0 for a tile layer; name is `<layer>.json`.", json!([path_param("name", "e.g. areas.json")]), json_ok(json!({"type": "object"})))
         },
         "components": {"schemas": {
+            "Edit": {"oneOf": [
+                {"type": "object", "required": ["op", "id", "name", "kind", "lon", "lat"], "properties": {"op": {"const": "add"}, "id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"}, "lon": {"type": "number"}, "lat": {"type": "number"}, "capacity": {"type": "number"}, "opening_hours": {"type": "string"}, "services": {"type": "array", "items": {"type": "string"}}, "provider": {"type": "string"}}},
+                {"type": "object", "required": ["op", "id"], "properties": {"op": {"const": "close"}, "id": {"type": "string"}}},
+                {"type": "object", "required": ["op", "id", "lon", "lat"], "properties": {"op": {"const": "move"}, "id": {"type": "string"}, "lon": {"type": "number"}, "lat": {"type": "number"}}},
+                {"type": "object", "required": ["op", "id", "opening_hours"], "properties": {"op": {"const": "hours"}, "id": {"type": "string"}, "opening_hours": {"type": "string"}}},
+                {"type": "object", "required": ["op", "id", "capacity"], "properties": {"op": {"const": "capacity"}, "id": {"type": "string"}, "capacity": {"type": "number"}}}
+            ]},
+            "Scenario": {"type": "object", "properties": {"name": {"type": "string"}, "description": {"type": ["string", "null"]}, "edits": {"type": "array", "items": {"$ref": "#/components/schemas/Edit"}}, "updated": {"type": ["string", "null"]}}},
             "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
             "Count": count,
             "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array"}}},

@@ -3,6 +3,7 @@
 //! that no public response carries a referral or an unsuppressed small count.
 
 mod hours;
+mod scenarios;
 mod siting;
 
 use std::sync::{Arc, OnceLock};
@@ -365,6 +366,9 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/areas/{id}/hours",
         "/api/signpost",
         "/api/siting",
+        "/api/scenarios",
+        "/api/scenarios/compare",
+        "/api/scenarios/{name}",
         "/tiles/{layer}/{z}/{x}/{y}",
         "/tiles/{name}",
     ];
@@ -409,6 +413,8 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
             "/api/hours/extensions" => "/api/hours/extensions?kind=school".to_string(),
             "/api/areas/DZ000001/hours" => "/api/areas/DZ000001/hours?kind=school".to_string(),
             "/api/siting" => "/api/siting?model=mclp&candidates=school&p=3".to_string(),
+            "/api/scenarios/compare" => "/api/scenarios/compare?b=baseline&kind=school".to_string(),
+            "/api/scenarios/teams" => "/api/scenarios/baseline".to_string(),
             "/api/signpost" => {
                 let p = &fixture().state.atlas.premises[0];
                 format!("/api/signpost?lon={}&lat={}", p.lon, p.lat)

@@ -12,6 +12,7 @@ pub mod need;
 pub mod network;
 pub mod postcodes;
 pub mod real_data;
+pub mod scenario;
 pub mod siting;
 
 use std::collections::HashMap;

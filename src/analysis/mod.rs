@@ -5,6 +5,7 @@
 //! - [`rollup`]: need aggregated to parent codes or, by area-weighted overlay, to boundary sets.
 
 pub mod access;
+pub mod boundaries;
 pub mod equity;
 pub mod hours;
 pub mod need;

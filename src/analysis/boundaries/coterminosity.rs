@@ -26,12 +26,14 @@
 //! that holds at least `split_min_share` of the unit (population share, or
 //! surface share without population) and whose surface cell is not a sliver.
 //!
-//! **Fragmentation score** of the pair: the population-weighted mean of
-//! `1 − index` over the units of both sides,
-//! `F = 1 − (Σ_i P_i·c_i + Σ_j P_j·c_j) / (Σ_i P_i + Σ_j P_j)`.
-//! It is the share of people (counted once from each side) who live outside
-//! the dominant counterpart of their unit: 0 for co-terminous sets, towards 1
-//! as units scatter. Each unit also carries its effective number of
+//! **Fragmentation score** of the pair: for each side, the population-weighted
+//! mean of `1 − index` over its units, `F_A = 1 − Σ_i P_i·c_i / Σ_i P_i` (the
+//! share of people living outside the dominant counterpart of their unit of
+//! A), and likewise `F_B`; the pair's score is `F = min(F_A, F_B)`. It is 0
+//! when the sets are co-terminous *or when either nests in the other* (a
+//! coarse set made of whole fine units is aligned, even though each coarse
+//! unit's own index is low), and grows towards 1 as units scatter. Each unit
+//! also carries its effective number of
 //! counterparts, `1 / Σ_k s_k²` over its population shares.
 
 use std::collections::BTreeMap;
@@ -200,8 +202,12 @@ pub struct Coterminosity {
     pub split_units_a: usize,
     /// Units of B with at least one split.
     pub split_units_b: usize,
-    /// The pair's fragmentation score (see the module docs).
+    /// The pair's fragmentation score `min(F_A, F_B)` (see the module docs).
     pub fragmentation: f64,
+    /// `F_A`: share of A's population outside the dominant counterpart of its unit.
+    pub fragmentation_a: f64,
+    /// `F_B`: likewise for B.
+    pub fragmentation_b: f64,
     /// Population of small areas that meet no unit of A / of B.
     pub population_outside_a: f64,
     pub population_outside_b: f64,
@@ -384,11 +390,8 @@ pub fn coterminosity(
     };
     let (wa, sa) = weighted(&units_a);
     let (wb, sb) = weighted(&units_b);
-    let fragmentation = if wa + wb > 0.0 {
-        1.0 - (sa + sb) / (wa + wb)
-    } else {
-        0.0
-    };
+    let frag = |w: f64, s: f64| if w > 0.0 { 1.0 - s / w } else { 0.0 };
+    let (fragmentation_a, fragmentation_b) = (frag(wa, sa), frag(wb, sb));
     Coterminosity {
         slivers: cells
             .iter()
@@ -401,7 +404,9 @@ pub fn coterminosity(
         units_a,
         units_b,
         splits,
-        fragmentation,
+        fragmentation: fragmentation_a.min(fragmentation_b),
+        fragmentation_a,
+        fragmentation_b,
         population_outside_a: outside_a,
         population_outside_b: outside_b,
         areas_split_by_both: both,

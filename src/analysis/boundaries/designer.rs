@@ -167,9 +167,9 @@ pub fn design(p: &DesignProblem) -> Design {
     }
     // Total mass of each target, for belonging.
     let mut target_mass: std::collections::BTreeMap<u32, f64> = Default::default();
-    for d in 0..n {
-        if let Some(t) = p.target[d] {
-            *target_mass.entry(t).or_default() += mass[d];
+    for (t, m) in p.target.iter().zip(&mass) {
+        if let Some(t) = t {
+            *target_mass.entry(*t).or_default() += m;
         }
     }
     let total_mass: f64 = mass.iter().sum();

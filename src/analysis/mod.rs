@@ -11,6 +11,7 @@
 //! - [`signpost`]: who can help at a place, ranked by travel time, and when they are open.
 
 pub mod access;
+pub mod boundaries;
 pub mod equity;
 pub mod extend;
 pub mod hours;

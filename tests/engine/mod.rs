@@ -2,6 +2,7 @@
 //! workspace builders, and atlases loaded once per test binary.
 
 pub mod access;
+pub mod boundaries;
 pub mod cli;
 pub mod crs;
 pub mod demo;

@@ -1,6 +1,7 @@
 //! The command line: `validate`, `need`, `equity`, `rollup`, `demo`, `serve`
 //! and `bench-assign`. Thin: parse flags, load, call analyses, write.
 
+mod boundaries;
 mod hours;
 mod scenario;
 mod siting;
@@ -410,6 +411,59 @@ enum Command {
     Scenario {
         #[command(subcommand)]
         action: ScenarioAction,
+    },
+    /// Co-terminosity of two layers (boundary sets, or `areas`): intersection
+    /// matrix by surface and population, per-unit index, splits, fragmentation,
+    /// and a best-fit lookup of every small area.
+    Coterminosity {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        #[arg(long)]
+        a: String,
+        #[arg(long)]
+        b: String,
+        /// Pieces holding less than this share of a unit's population are not splits.
+        #[arg(long, default_value_t = 0.01)]
+        split_share: f64,
+        /// CSV of every unit of both layers (default: print the least co-terminous of A).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        splits: Option<PathBuf>,
+        #[arg(long)]
+        matrix: Option<PathBuf>,
+        /// CSV: each small area's best-fit unit in A and in B.
+        #[arg(long)]
+        lookup: Option<PathBuf>,
+    },
+    /// Boundary designer: units of whole small areas nesting in a parent code,
+    /// contiguous, balanced within a tolerance, as co-terminous as possible with
+    /// a target layer; GeoJSON of the dissolved units and a lookup CSV.
+    Design {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// Parent code column the units nest in (e.g. ca_code).
+        #[arg(long)]
+        parent: String,
+        /// Layer to align with (a boundary set).
+        #[arg(long)]
+        target: String,
+        /// The set the proposal would replace (for co-terminosity before).
+        #[arg(long)]
+        current: Option<String>,
+        /// Allowed deviation from the parent's mean unit weight (0.1 = ±10 %).
+        #[arg(long, default_value_t = 0.1)]
+        tolerance: f64,
+        /// Balance on population (default) or referrals (caseload).
+        #[arg(long, default_value = "population")]
+        balance: String,
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        lookup: Option<PathBuf>,
+        /// Exact caseloads (planner use only).
+        #[arg(long)]
+        exact: bool,
     },
     /// Benchmark: MCLP and p-median on a demand CSV (x, y, weight) and a
     /// sites CSV (x, y) with Euclidean kilometres; one JSON line per run.
@@ -934,6 +988,63 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     role(exact),
                 )?,
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Coterminosity {
+            ws,
+            a,
+            b,
+            split_share,
+            out,
+            splits,
+            matrix,
+            lookup,
+        } => {
+            let atlas = load(&ws)?;
+            boundaries::coterminosity(
+                &atlas,
+                &a,
+                &b,
+                split_share,
+                boundaries::CotermOutputs {
+                    units: out.as_deref(),
+                    splits: splits.as_deref(),
+                    matrix: matrix.as_deref(),
+                    lookup: lookup.as_deref(),
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Design {
+            ws,
+            parent,
+            target,
+            current,
+            tolerance,
+            balance,
+            out,
+            lookup,
+            exact,
+        } => {
+            let by_referrals = match balance.as_str() {
+                "population" => false,
+                "referrals" => true,
+                other => bail!("--balance {other:?} is not population or referrals"),
+            };
+            let atlas = load(&ws)?;
+            boundaries::design(
+                &atlas,
+                &boundaries::DesignArgs {
+                    parent: &parent,
+                    target: &target,
+                    current: current.as_deref(),
+                    tolerance,
+                    by_referrals,
+                    out: out.as_deref(),
+                    lookup: lookup.as_deref(),
+                    exact,
+                },
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchSiting {

@@ -2,6 +2,7 @@
 //! Everything is projected to British National Grid metres on the way in and
 //! written back as WGS84 (6 decimals) on the way out.
 
+pub mod boundaries_study;
 pub mod geojson;
 pub mod mvt;
 pub mod postcodes;

@@ -3,6 +3,7 @@
 //! responses are built once at start-up. Every response carries only
 //! disclosure-controlled aggregates (the public role): never a referral point.
 
+pub mod boundaries;
 pub mod error;
 pub mod hours;
 pub mod openapi;
@@ -56,6 +57,8 @@ pub struct Prepared {
     pub access_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
     /// Hours analyses by kind, threshold and group or decay.
     pub hours_cache: hours::HoursCache,
+    /// Co-terminosity and designer results by parameters.
+    pub boundary_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
     /// Held while a scenario file is written or deleted.
     pub scenario_lock: std::sync::Mutex<()>,
 }
@@ -105,6 +108,7 @@ impl Prepared {
             access_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             hours_cache: hours::HoursCache::default(),
             scenario_lock: std::sync::Mutex::new(()),
+            boundary_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             areas_geojson: bytes::Bytes::from(areas_geojson.to_string()),
             premises_geojson: bytes::Bytes::from(premises_geojson.to_string()),
             areas_attributes,
@@ -144,6 +148,9 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/hours/extensions", get(hours::extensions))
         .route("/signpost", get(hours::signpost))
         .route("/siting", get(siting::siting))
+        .route("/coterminosity", get(boundaries::coterminosity))
+        .route("/coterminosity/splits", get(boundaries::splits))
+        .route("/design", get(boundaries::design))
         .route("/scenarios", get(scenarios::list))
         .route("/scenarios/compare", get(scenarios::compare))
         .route(

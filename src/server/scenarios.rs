@@ -154,7 +154,8 @@ fn minutes(v: Option<f64>) -> Value {
 }
 
 fn pct(v: Option<f64>) -> Value {
-    json!(v.map(|x| (x * 1000.0).round() / 10.0))
+    // `+ 0.0` turns a negative zero into 0.
+    json!(v.map(|x| (x * 1000.0).round() / 10.0 + 0.0))
 }
 
 fn measures_json(s: &super::Prepared, m: &Measures) -> Value {

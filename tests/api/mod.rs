@@ -2,6 +2,7 @@
 //! small demo region. Every route, bad requests, and the privacy guarantee
 //! that no public response carries a referral or an unsuppressed small count.
 
+mod boundaries;
 mod hours;
 mod scenarios;
 mod siting;
@@ -366,6 +367,9 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/areas/{id}/hours",
         "/api/signpost",
         "/api/siting",
+        "/api/coterminosity",
+        "/api/coterminosity/splits",
+        "/api/design",
         "/api/scenarios",
         "/api/scenarios/compare",
         "/api/scenarios/{name}",
@@ -415,6 +419,11 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
             "/api/siting" => "/api/siting?model=mclp&candidates=school&p=3".to_string(),
             "/api/scenarios/compare" => "/api/scenarios/compare?b=baseline&kind=school".to_string(),
             "/api/scenarios/teams" => "/api/scenarios/baseline".to_string(),
+            "/api/coterminosity" => "/api/coterminosity?a=teams&b=localities".to_string(),
+            "/api/coterminosity/splits" => {
+                "/api/coterminosity/splits?a=teams&b=localities".to_string()
+            }
+            "/api/design" => "/api/design?parent=council_code&target=localities".to_string(),
             "/api/signpost" => {
                 let p = &fixture().state.atlas.premises[0];
                 format!("/api/signpost?lon={}&lat={}", p.lon, p.lat)

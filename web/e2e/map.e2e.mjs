@@ -3,7 +3,8 @@
 // with no console errors (playwright starts it with a fresh profile), clicks an area, reads its panel against the API,
 // colours by access and catchments, draws a premises' travel-time bands, moves the hour-of-week
 // slider of the opening-hours layer, checks the hours gap, extensions and week heatmaps, asks
-// "who can help here?" by clicking the map, and saves screenshots.
+// "who can help here?" by clicking the map, runs a siting from its panel, saves it as a scenario,
+// compares it with the baseline and deletes it, and saves screenshots.
 //
 //   node e2e/map.e2e.mjs            (from web/, after `npm run build` and `cargo build`)
 // Env: NEEDMAP_BIN (default ../target/debug/needmap), CHROMIUM (default /usr/bin/chromium),
@@ -491,6 +492,145 @@ try {
     await page.locator('#signpost-panel .panel-close').click();
     const off = await page.evaluate(() => ({ mode: window.__needmap.signpostResults().mode, markers: document.querySelectorAll('.signpost-marker, .signpost-origin').length, hidden: document.querySelector('#signpost-panel').hidden }));
     check('closing the signpost panel leaves signpost mode and removes the markers', !off.mode && off.markers === 0 && off.hidden, JSON.stringify(off));
+  }
+
+  // Siting and scenarios (issue 7): run a siting from the panel, check the star markers, the
+  // optimality gap and the newly covered areas against the API; save it as a scenario of
+  // hubs, compare it with the baseline for kind "hub", then delete it from the list.
+  if (kinds.length) {
+    const idle = () => page.evaluate(() => new Promise((r) => { const m = window.__needmap.map; m.once('idle', r); m.triggerRepaint(); }));
+    const scenarioName = `e2e-${Date.now().toString(36)}-${process.pid}`;
+    try {
+      await page.locator('#siting-panel > summary').click();
+      await page.locator('#siting-p').fill('4');
+      await page.locator('#siting-run').click();
+      await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#siting-result')?.dataset.state), null, { timeout: 60_000 });
+      await idle();
+      const st = await page.evaluate(() => window.__needmap.sitingState());
+      const q = st.params ?? {};
+      const sitingApi = await (
+        await fetch(`${base}/api/siting?model=${q.model}&candidates=${(q.candidates ?? []).join(',')}&p=${q.p}&threshold_min=${q.thresholdMin}&weight=${q.weight}${q.baseline ? `&baseline=${q.baseline}` : ''}`)
+      ).json();
+      const ui = await page.evaluate(() => ({
+        markers: Array.from(document.querySelectorAll('.siting-marker')).map((m) => Number(m.dataset.rank)).sort((a, b) => a - b),
+        gap: document.querySelector('#siting-gap')?.textContent ?? '',
+        equity: document.querySelectorAll('#siting-equity tbody tr').length,
+        legendNew: Number(document.querySelector('#siting-legend li[data-class="new"] .legend-count')?.textContent.replace(/,/g, '') ?? NaN),
+        visible: window.__needmap.map.getLayoutProperty('plan-fill', 'visibility'),
+      }));
+      check(
+        'Run chooses p sites, drawn as numbered star markers',
+        st.state === 'loaded' && st.sites.length === 4 && JSON.stringify(ui.markers) === '[1,2,3,4]' && JSON.stringify(st.sites.map((x) => x.premises_id)) === JSON.stringify(sitingApi.sites.map((x) => x.premises_id)),
+        `${st.state} ${st.error ?? ''} ${JSON.stringify(ui.markers)}`,
+      );
+      const wantGap = sitingApi.proven_optimal ? /^Proven optimal$/ : /^Optimality gap ≤ [\d.]+ %$/;
+      check('the optimality gap (or proven optimality) is shown', wantGap.test(ui.gap) && (sitingApi.proven_optimal || Number(ui.gap.match(/[\d.]+/)[0]) >= sitingApi.gap_pct), ui.gap);
+      const classes = await page.evaluate((n) => {
+        const map = window.__needmap.map;
+        const out = [];
+        for (let id = 0; id < n; id++) out.push(map.getFeatureState({ source: 'areas', sourceLayer: 'areas', id }).siting_class ?? null);
+        return out;
+      }, meta.areas);
+      const attrs = await (await fetch(`${base}/api/areas?geometry=false`)).json();
+      const newly = new Map(sitingApi.areas.map((a) => [a.area_id, a.newly_covered]));
+      const nNew = sitingApi.areas.filter((a) => a.newly_covered).length;
+      check(
+        'areas newly covered by the sites are marked in feature-state as the API says',
+        nNew > 0 && attrs.areas.every((a, id) => (classes[id] === 3) === (newly.get(a.area_id) === true)) && ui.legendNew === nNew && ui.visible === 'visible',
+        `${nNew} newly covered in the API, ${classes.filter((c) => c === 3).length} on the map, legend ${ui.legendNew}, layer ${ui.visible}`,
+      );
+      check('the equity table gives coverage by SIMD quintile', ui.equity === 5, String(ui.equity));
+      // A site's popup, from a marker clear of the panels.
+      const mk = await page.evaluate(() => {
+        for (const m of document.querySelectorAll('.siting-marker')) {
+          const r = m.getBoundingClientRect();
+          const x = r.left + r.width / 2;
+          const y = r.top + r.height / 2;
+          if (m.contains(document.elementFromPoint(x, y))) return { x, y, rank: Number(m.dataset.rank) };
+        }
+        return null;
+      });
+      if (mk) {
+        await page.mouse.click(mk.x, mk.y);
+        await page.waitForSelector('.siting-popup', { timeout: 10_000 }).catch(() => {});
+        const popText = await page.evaluate(() => document.querySelector('.siting-popup')?.innerText ?? '');
+        const site = sitingApi.sites[mk.rank - 1];
+        check('a star marker opens its site\'s popup', popText.includes(site.name) && popText.includes('Areas served') && popText.includes(site.areas_served.toLocaleString('en-GB')), popText.slice(0, 200));
+      } else {
+        check('a star marker opens its site\'s popup', false, 'no marker clear of the panels');
+      }
+      await page.screenshot({ path: shot.replace(/\.png$/, '-siting.png') });
+
+      // Save the sites as a scenario of hubs.
+      await page.locator('#scenario-name').fill(scenarioName);
+      await page.locator('#scenario-save').click();
+      await page.waitForFunction(() => ['saved', 'error'].includes(document.querySelector('#scenario-save-status')?.dataset.state), null, { timeout: 30_000 });
+      const saved = await page.evaluate(() => window.__needmap.sitingState().save);
+      const stored = await (await fetch(`${base}/api/scenarios/${scenarioName}`)).json();
+      const wantEdits = sitingApi.sites.map((x) => ({ op: 'add', id: `HUB-${x.premises_id}`, kind: 'hub', lon: x.lon, lat: x.lat, name: `${x.name} (hub)` }));
+      check(
+        'saving stores a scenario adding one hub at each site',
+        saved.state === 'saved' &&
+          Array.isArray(stored.edits) &&
+          stored.edits.length === wantEdits.length &&
+          wantEdits.every((w, i) => Object.entries(w).every(([k, v]) => stored.edits[i][k] === v)),
+        `${saved.state}: ${saved.message} | ${JSON.stringify(stored).slice(0, 200)}`,
+      );
+
+      // Compare baseline with it for kind "hub" (the selects are set by the save).
+      await page.waitForFunction((n) => document.querySelector('#compare-b')?.value === n && document.querySelector('#compare-kind')?.value === 'hub', scenarioName, { timeout: 30_000 });
+      await page.locator('#compare-run').click();
+      await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#compare-result')?.dataset.state), null, { timeout: 60_000 });
+      await idle();
+      const cmpApi = await (await fetch(`${base}/api/scenarios/compare?a=baseline&b=${scenarioName}&kind=hub&threshold_min=15`)).json();
+      const cmp = await page.evaluate((n) => {
+        const row = document.querySelector('#compare-table tr[data-metric="coverage_pct"]');
+        const num = (td) => Number((td?.textContent ?? '').replace(/[^\d.]/g, ''));
+        const map = window.__needmap.map;
+        const gained = [];
+        for (let id = 0; id < n; id++) gained.push(map.getFeatureState({ source: 'areas', sourceLayer: 'areas', id }).compare_class ?? null);
+        return {
+          state: window.__needmap.compareState(),
+          rows: document.querySelectorAll('#compare-table tbody tr').length,
+          a: num(row?.querySelector('td[data-side="a"]')),
+          b: num(row?.querySelector('td[data-side="b"]')),
+          better: row?.querySelector('td[data-side="change"]')?.classList.contains('diff-better') ?? false,
+          quintiles: Array.from(document.querySelectorAll('.compare-quintiles')).map((t) => t.querySelectorAll('tbody tr').length),
+          classes: gained,
+          text: document.querySelector('#compare-result')?.innerText ?? '',
+        };
+      }, meta.areas);
+      check(
+        'the comparison renders side by side, the hubs covering at least as many as the baseline',
+        cmp.state.state === 'loaded' && cmp.rows >= 6 && cmp.b >= cmp.a && Math.abs(cmp.b - cmpApi.b.coverage_pct) < 0.051 && Math.abs(cmp.a - Math.abs(cmpApi.a.coverage_pct)) < 0.051 && (cmp.b === cmp.a || cmp.better),
+        `${cmp.state.state} ${cmp.state.error ?? ''} A ${cmp.a} B ${cmp.b} better ${cmp.better}: ${cmp.text.slice(0, 200)}`,
+      );
+      check('each scenario has a by-quintile table', JSON.stringify(cmp.quintiles) === '[5,5]', JSON.stringify(cmp.quintiles));
+      const gainedApi = new Map(cmpApi.areas.map((a) => [a.area_id, a.covered_b && !a.covered_a]));
+      check(
+        'areas gained by the scenario are coloured through feature-state',
+        attrs.areas.every((a, id) => (cmp.classes[id] === 3) === (gainedApi.get(a.area_id) === true)) && cmp.classes.some((c) => c === 3),
+        `${cmp.classes.filter((c) => c === 3).length} gained on the map`,
+      );
+      await page.locator('#compare-result').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: shot.replace(/\.png$/, '-compare.png') });
+
+      // Delete it from the list (with the confirmation step).
+      await page.locator(`#scenario-list li[data-name="${scenarioName}"] .scenario-delete`).click();
+      await page.locator(`#scenario-list li[data-name="${scenarioName}"] .scenario-confirm`).click();
+      await page.waitForFunction((n) => !document.querySelector(`#scenario-list li[data-name="${n}"]`) && document.querySelector('#scenario-list')?.dataset.state === 'loaded', scenarioName, { timeout: 30_000 });
+      const listed = await (await fetch(`${base}/api/scenarios`)).json();
+      const after = await page.evaluate(() => window.__needmap.compareState());
+      check('deleting the scenario removes it from the server and the list', !listed.scenarios.some((x) => x.name === scenarioName) && !after.list.includes(scenarioName), JSON.stringify(after.list));
+
+      await page.locator('#siting-clear').click();
+      const cleared = await page.evaluate(() => ({ markers: document.querySelectorAll('.siting-marker').length, st: window.__needmap.sitingState() }));
+      check('Clear removes the sites and their markers', cleared.markers === 0 && cleared.st.state === 'idle', JSON.stringify(cleared).slice(0, 200));
+    } finally {
+      // Never leave a test scenario behind.
+      const left = await fetch(`${base}/api/scenarios`).then((r) => r.json()).catch(() => null);
+      if (left?.scenarios?.some((x) => x.name === scenarioName)) await fetch(`${base}/api/scenarios/${scenarioName}`, { method: 'DELETE' });
+    }
   }
 
   check('no request leaves loopback', requests.every((u) => u.startsWith(base) || u.startsWith('data:') || u.startsWith('blob:')), requests.filter((u) => !u.startsWith(base)).join(' '));

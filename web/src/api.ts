@@ -351,6 +351,167 @@ export interface SignpostResponse {
   results: SignpostResult[];
 }
 
+// ---------------------------------------------------------------- siting and scenarios (issue 7)
+
+/** Location-allocation models of GET /api/siting. */
+export type SitingModel = 'mclp' | 'p_median' | 'p_center' | 'lscp';
+/** Demand weights of GET /api/siting. */
+export type SitingWeight = 'population' | 'need' | 'deprivation' | 'referrals';
+
+/** The parameters of one siting request. */
+export interface SitingParams {
+  model: SitingModel;
+  /** Premises kinds whose premises are the candidate sites. */
+  candidates: string[];
+  /** Sites to choose (ignored by LSCP, which chooses how many). */
+  p: number;
+  thresholdMin: number;
+  weight: SitingWeight;
+  /** Premises ids that must be among the sites. */
+  keep?: string[];
+  /** Premises kind whose coverage counts as "before" (e.g. social_work_office); null: none. */
+  baseline?: string | null;
+  seed?: number | null;
+}
+
+/** One chosen site of GET /api/siting. */
+export interface SitingSite {
+  premises_id: string;
+  name: string;
+  kind: string;
+  lon: number;
+  lat: number;
+  /** Demand weight of the areas assigned to the site ("<10" when withheld for referrals). */
+  weight_served: Count;
+  areas_served: number;
+}
+
+/** One area of GET /api/siting. */
+export interface SitingArea {
+  area_id: string;
+  /** The chosen site the area is assigned to (nearest), or null. */
+  site: string | null;
+  travel_time_min: number | null;
+  /** Within the threshold of a chosen site. */
+  covered: boolean;
+  /** Within the threshold of the baseline premises (false without a baseline). */
+  covered_before: boolean;
+  /** covered && !covered_before. */
+  newly_covered: boolean;
+}
+
+/** One SIMD quintile of GET /api/siting: demand and its share covered before and after. */
+export interface SitingEquityRow {
+  simd_quintile: number;
+  demand: Count;
+  covered_before_pct: number | null;
+  covered_after_pct: number | null;
+}
+
+/** GET /api/siting?model=&candidates=&p=&threshold_min=&weight=[&keep=&baseline=&seed=] */
+export interface SitingResponse {
+  model: SitingModel | (string & {});
+  weight: SitingWeight | (string & {});
+  /** Sites chosen. */
+  p: number;
+  threshold_min: number;
+  method: string;
+  objective: Count;
+  objective_unit: string;
+  /** Upper bound on the distance from the optimum, percent. */
+  gap_pct: number | null;
+  proven_optimal: boolean;
+  total_weight: Count;
+  sites: SitingSite[];
+  areas: SitingArea[];
+  equity: SitingEquityRow[];
+}
+
+/** One edit of a scenario: the baseline premises changed. */
+export type ScenarioEdit =
+  | {
+      op: 'add';
+      id: string;
+      name: string;
+      kind: string;
+      lon: number;
+      lat: number;
+      capacity?: number | null;
+      opening_hours?: string | null;
+      services?: string[];
+      provider?: string | null;
+    }
+  | { op: 'close'; id: string }
+  | { op: 'move'; id: string; lon: number; lat: number }
+  | { op: 'hours'; id: string; opening_hours: string }
+  | { op: 'capacity'; id: string; capacity: number };
+
+/** One scenario of GET /api/scenarios ("baseline" is implicit and not listed). */
+export interface ScenarioSummary {
+  name: string;
+  description: string | null;
+  /** Number of edits. */
+  edits: number;
+  updated: string | null;
+}
+
+/** GET /api/scenarios */
+export interface ScenarioList {
+  scenarios: ScenarioSummary[];
+}
+
+/** GET /api/scenarios/{name} and the answer of PUT. */
+export interface Scenario {
+  name: string;
+  description: string | null;
+  edits: ScenarioEdit[];
+  updated: string | null;
+}
+
+/** The metrics of one scenario for one premises kind, by SIMD quintile. */
+export interface ScenarioQuintileMetrics {
+  simd_quintile: number;
+  coverage_pct: number | null;
+  mean_travel_min: number | null;
+  p95_travel_min: number | null;
+  hours_gap_pct: number | null;
+  providers_mean: number | null;
+}
+
+/** The metrics of one scenario for one premises kind. */
+export interface ScenarioMetrics {
+  name: string;
+  /** Premises of the kind in the scenario. */
+  premises: number;
+  coverage_pct: number | null;
+  mean_travel_min: number | null;
+  p95_travel_min: number | null;
+  /** Null when withheld. */
+  hours_gap_pct: number | null;
+  providers_mean: number | null;
+  choice_desert_pct: number | null;
+  by_quintile: ScenarioQuintileMetrics[];
+}
+
+/** One area of GET /api/scenarios/compare. */
+export interface CompareArea {
+  area_id: string;
+  travel_time_min_a: number | null;
+  travel_time_min_b: number | null;
+  covered_a: boolean;
+  covered_b: boolean;
+}
+
+/** GET /api/scenarios/compare?a=&b=&kind=&threshold_min= */
+export interface CompareResponse {
+  kind: string;
+  threshold_min: number;
+  method: string;
+  a: ScenarioMetrics;
+  b: ScenarioMetrics;
+  areas: CompareArea[];
+}
+
 /** The JSON body of every non-2xx response. */
 export interface ApiErrorBody {
   error: string;
@@ -577,6 +738,109 @@ export async function getSignpost(q: SignpostQuery, signal?: AbortSignal): Promi
   const url = signpostUrl(q);
   const body = await fetchJson<SignpostResponse>(url, signal);
   expectArray(body, 'results', 'The signpost answer', url);
+  return body;
+}
+
+/** The URL of GET /api/siting (keep, baseline and seed only when set; no p for LSCP). */
+export function sitingUrl(q: SitingParams): string {
+  return `/api/siting${query({
+    model: q.model,
+    candidates: q.candidates.join(','),
+    p: q.model === 'lscp' ? null : q.p,
+    threshold_min: q.thresholdMin,
+    weight: q.weight,
+    keep: q.keep?.length ? q.keep.join(',') : null,
+    baseline: q.baseline,
+    seed: q.seed,
+  })}`.replace(/%2C/g, ',');
+}
+
+export async function getSiting(q: SitingParams, signal?: AbortSignal): Promise<SitingResponse> {
+  const url = sitingUrl(q);
+  const body = await fetchJson<SitingResponse>(url, signal);
+  expectArray(body, 'sites', 'The siting answer', url);
+  expectArray(body, 'areas', 'The siting answer', url);
+  return body;
+}
+
+/** Send a JSON body (PUT, DELETE...), with the same error handling as fetchJson; a 204 gives null. */
+export async function sendJson<T>(method: string, url: string, body?: unknown, signal?: AbortSignal): Promise<T | null> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', `Could not reach the server (${String(e)})`, url);
+  }
+  if (!res.ok) {
+    let code = `http_${res.status}`;
+    let message = res.statusText || `HTTP ${res.status}`;
+    try {
+      const b: unknown = await res.json();
+      if (isErrorBody(b)) {
+        code = b.error;
+        if (typeof b.message === 'string' && b.message) message = b.message;
+      }
+    } catch {
+      // Not JSON: keep the status text.
+    }
+    throw new ApiError(res.status, code, message, url);
+  }
+  if (res.status === 204) return null;
+  const text = await res.text();
+  if (!text.trim()) return null;
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new ApiError(res.status, 'bad_json', `The server sent a response that is not JSON (${String(e)})`, url);
+  }
+}
+
+export function scenarioUrl(name: string): string {
+  return `/api/scenarios/${encodeURIComponent(name)}`;
+}
+
+export function compareUrl(a: string, b: string, kind: string, thresholdMin: number): string {
+  return `/api/scenarios/compare${query({ a, b, kind, threshold_min: thresholdMin })}`;
+}
+
+export async function listScenarios(signal?: AbortSignal): Promise<ScenarioList> {
+  const url = '/api/scenarios';
+  const body = await fetchJson<ScenarioList>(url, signal);
+  expectArray(body, 'scenarios', 'The list of scenarios', url);
+  return body;
+}
+
+export async function getScenario(name: string, signal?: AbortSignal): Promise<Scenario> {
+  const url = scenarioUrl(name);
+  const body = await fetchJson<Scenario>(url, signal);
+  expectArray(body, 'edits', 'The scenario', url);
+  return body;
+}
+
+/** Store a scenario (created or replaced); resolves with the stored scenario. */
+export async function putScenario(name: string, s: { description?: string | null; edits: ScenarioEdit[] }, signal?: AbortSignal): Promise<Scenario> {
+  const url = scenarioUrl(name);
+  const body = await sendJson<Scenario>('PUT', url, s, signal);
+  return body ?? { name, description: s.description ?? null, edits: s.edits, updated: null };
+}
+
+export async function deleteScenario(name: string, signal?: AbortSignal): Promise<void> {
+  await sendJson<unknown>('DELETE', scenarioUrl(name), undefined, signal);
+}
+
+export async function compareScenarios(a: string, b: string, kind: string, thresholdMin: number, signal?: AbortSignal): Promise<CompareResponse> {
+  const url = compareUrl(a, b, kind, thresholdMin);
+  const body = await fetchJson<CompareResponse>(url, signal);
+  expectArray(body, 'areas', 'The comparison', url);
+  if (typeof body.a !== 'object' || body.a === null || typeof body.b !== 'object' || body.b === null) {
+    throw new ApiError(200, 'bad_response', 'The comparison has no metrics for a and b', url);
+  }
   return body;
 }
 

@@ -123,6 +123,9 @@ import {
   premisesLocations,
 } from './access';
 import { ISOCHRONE_BANDS, ISOCHRONE_FILL_OPACITY, bandsBbox, isochroneLegend, prepareBands } from './isochrones';
+import { initPlanning, type CompareStateView, type Planning, type SitingStateView } from './planning';
+import type { CompareMapMode } from './scenarios';
+import type { SitingParams } from './api';
 import {
   accessBlock,
   byId,
@@ -190,6 +193,7 @@ import {
   kindColours,
   premisesEmphasis,
   premisesFilter,
+  planLayer,
   premisesLayer,
   selectedFilter,
   vectorSource,
@@ -241,6 +245,26 @@ export interface NeedmapHandle {
   signpostResults: () => SignpostState;
   /** Open a premises' popup (with its week heatmap); resolves once the heatmap is drawn or failed. */
   openPremises: (premisesId: string | number) => Promise<void>;
+  /**
+   * Run a siting (the Siting section's form, with any parameters given put into it first);
+   * resolves once the sites, markers and area colours are drawn and the map is idle, or
+   * once the error is shown.
+   */
+  runSiting: (params?: Partial<SitingParams>) => Promise<SitingStateView>;
+  /** The siting result shown. */
+  sitingState: () => SitingStateView;
+  /** Remove the siting result (markers, area colours, tables). */
+  clearSiting: () => void;
+  /** Save the siting result as a scenario (name and new premises kind default to the form's). */
+  saveScenario: (name?: string, kind?: string) => Promise<SitingStateView>;
+  /** Compare two scenarios for a kind (defaults: the Compare section's choices); resolves once drawn or failed. */
+  compareScenarios: (opts?: { a?: string; b?: string; kind?: string; thresholdMin?: number; mode?: CompareMapMode }) => Promise<CompareStateView>;
+  /** The comparison shown and the saved scenarios listed. */
+  compareState: () => CompareStateView;
+  /** List the saved scenarios again. */
+  refreshScenarios: () => Promise<CompareStateView>;
+  /** Delete a saved scenario (without asking) and list the rest. */
+  deleteScenario: (name: string) => Promise<CompareStateView>;
 }
 
 export interface HoursStateView {
@@ -286,7 +310,7 @@ const handle: NeedmapHandle = {
   ready: false,
   error: null,
   selectArea: (areaId) => selectArea(areaId),
-  setVariable: (v) => applyVariable(v),
+  setVariable: (v) => chooseVariable(v),
   setAccess: (kind, thresholdMin) => setAccess(kind, thresholdMin),
   showIsochrones: (premisesId) => showIsochrones(premisesId).then(() => undefined),
   setHour: (hour) => setHour(hour),
@@ -296,6 +320,14 @@ const handle: NeedmapHandle = {
   signpost: (lon, lat, opts) => signpostFromHook(lon, lat, opts),
   signpostResults: () => signpostState(),
   openPremises: (premisesId) => openPremisesById(premisesId),
+  runSiting: (params) => whenPlanning((p) => p.runSiting(params)),
+  sitingState: () => planning?.sitingState() ?? IDLE_SITING,
+  clearSiting: () => planning?.clearSiting(),
+  saveScenario: (name, kind) => whenPlanning((p) => p.saveScenario(name, kind)),
+  compareScenarios: (opts) => whenPlanning((p) => p.compare(opts)),
+  compareState: () => planning?.compareState() ?? IDLE_COMPARE,
+  refreshScenarios: () => whenPlanning((p) => p.refreshScenarios()),
+  deleteScenario: (name) => whenPlanning((p) => p.deleteScenario(name)),
 };
 window.__needmap = handle;
 
@@ -381,6 +413,41 @@ let signpostAbort: AbortController | null = null;
 let signpostView: SignpostView = { state: 'idle' };
 let signpostMarkers: Marker[] = [];
 
+// Planning (siting and scenarios): built once /api/meta has named the premises kinds.
+let planning: Planning | null = null;
+let resolvePlanning: (p: Planning) => void = () => {};
+const planningReady = new Promise<Planning>((r) => (resolvePlanning = r));
+const IDLE_SITING: SitingStateView = {
+  state: 'idle',
+  error: null,
+  params: null,
+  objective: '',
+  gap: '',
+  sites: [],
+  markers: 0,
+  counts: { new: 0, both: 0, before: 0, none: 0 },
+  overlay: null,
+  save: { state: 'idle', name: null, message: '' },
+};
+const IDLE_COMPARE: CompareStateView = {
+  state: 'idle',
+  error: null,
+  a: null,
+  b: null,
+  kind: null,
+  thresholdMin: null,
+  mode: 'coverage',
+  coverage: { a: null, b: null },
+  rows: [],
+  list: [],
+  listState: 'idle',
+  overlay: null,
+};
+
+function whenPlanning<T>(f: (p: Planning) => Promise<T>): Promise<T> {
+  return planningReady.then(f);
+}
+
 let resolveLayers: () => void = () => {};
 /** Resolves once the map has loaded and the area layers exist. */
 const layersReady = new Promise<void>((r) => (resolveLayers = r));
@@ -436,6 +503,12 @@ function hashArea(): string | null {
 }
 
 // ---------------------------------------------------------------- choropleth
+
+/** A variable chosen (radios, hook): the planning overlay, if shown, gives way to it. */
+function chooseVariable(v: Variable): void {
+  planning?.hideOverlay();
+  applyVariable(v);
+}
 
 function applyVariable(v: Variable): void {
   // Coming to the opening-hours variables: bring the slider into view.
@@ -649,6 +722,8 @@ function accessHover(v: AccessVariable, areaId: string | undefined): string {
 /** Hover text from an area's attributes, or from its tile feature's properties. */
 function hoverText(p: Partial<AreaProperties>): string {
   const name = p.name ? `${p.name} (${p.area_id})` : p.area_id;
+  const plan = planning?.hoverLine(p.area_id) ?? null;
+  if (plan) return `${name}\n${plan}`;
   let value: string;
   switch (variable) {
     case 'need_score':
@@ -1515,6 +1590,8 @@ function addBaseLayers(m: MlMap, bbox: Bbox | null): void {
   m.addImage(HATCH_IMAGE, img, { pixelRatio: 1 });
   m.addSource(SRC_AREAS, vectorSource(AREAS_TILE_LAYER, window.location.origin, bbox));
   for (const l of areaLayers(LOADING_FILL, NOTHING)) m.addLayer(l);
+  // The planning overlay (siting result or scenario comparison): over the choropleth, under the outlines.
+  m.addLayer(planLayer(), LYR_AREAS_OUTLINE);
   // Travel-time bands above the areas, below boundaries (added before the hover layer),
   // outlines and premises.
   m.addSource(SRC_ISOCHRONES, { type: 'geojson', data: EMPTY });
@@ -1694,7 +1771,7 @@ async function waitUntilIdleWith(m: MlMap, sources: readonly string[]): Promise<
 
 async function start(): Promise<void> {
   renderFooter(null);
-  renderLayerSwitcher(byId('layer-switcher'), variable, applyVariable);
+  renderLayerSwitcher(byId('layer-switcher'), variable, chooseVariable);
   // The access radios wait for the premises kinds in /api/meta.
   setAccessRadiosEnabled(byId('layer-switcher'), false);
   byId('access-controls').replaceChildren(el('h2', { text: 'Access', attrs: { id: 'access-heading' } }), el('p', { class: 'muted', text: 'Loading…' }));
@@ -1749,6 +1826,20 @@ async function start(): Promise<void> {
   showOpenText(null);
   setHoursHint(!isHoursVariable(variable));
   byId<HTMLButtonElement>('signpost-toggle').disabled = kinds.length === 0;
+  planning = initPlanning(
+    {
+      map: () => map,
+      layersReady,
+      areas: () => areaProps,
+      kinds: () => meta?.premises_kinds ?? [],
+      premises: () => premisesFc,
+      waitIdle: (m) => waitUntilIdleWith(m, [SRC_AREAS]),
+      onOverlay: () => showHoverInfo(null),
+      reduceMotion,
+    },
+    { siting: byId('siting-controls'), scenarios: byId('scenarios-controls'), overlayNote: byId('plan-overlay') },
+  );
+  resolvePlanning(planning);
   setAccessRadiosEnabled(byId('layer-switcher'), accessKind !== null);
   setAccessHint(!isAccessVariable(variable));
 

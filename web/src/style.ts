@@ -41,6 +41,8 @@ export const LYR_PREMISES = 'premises-circles';
 export const LYR_ISOCHRONES_FILL = 'isochrones-fill';
 export const LYR_ISOCHRONES_CASING = 'isochrones-casing';
 export const LYR_ISOCHRONES_LINE = 'isochrones-line';
+/** The planning overlay (a siting result or a scenario comparison), over the choropleth. */
+export const LYR_PLAN_FILL = 'plan-fill';
 export const boundaryLayerId = (i: number): string => `boundary-${i}-line`;
 
 export const HATCH_IMAGE = 'nodata-hatch';
@@ -132,6 +134,22 @@ export function areaLayers(fillColour: ExpressionSpecification | string, noData:
       },
     },
   ];
+}
+
+/**
+ * The planning overlay: the areas again, coloured from their feature-state by a siting
+ * result or a scenario comparison (paint set when one is shown), hidden otherwise. Drawn
+ * over the choropleth and its hatching, below the area outlines.
+ */
+export function planLayer(): LayerSpecification {
+  return {
+    id: LYR_PLAN_FILL,
+    type: 'fill',
+    source: SRC_AREAS,
+    'source-layer': AREAS_TILE_LAYER,
+    layout: { visibility: 'none' },
+    paint: { 'fill-color': LOADING_FILL, 'fill-opacity': 0, 'fill-antialias': true },
+  };
 }
 
 /**

@@ -305,6 +305,22 @@ pub fn coterminosity(
     population: &[f64],
     opts: &CoterminosityOptions,
 ) -> Coterminosity {
+    coterminosity_joint(a_on_b, small_a, small_b, &[], population, opts)
+}
+
+/// As [`coterminosity`], with the joint shares of small areas split by both
+/// sets given where known: `joint[d]` = `(a, b, share)` of small area `d` in
+/// `A_a ∩ B_b` (from the areas of the triple intersections), used instead of
+/// the product of its two shares. Areas without an entry (or an empty one)
+/// fall back to the product.
+pub fn coterminosity_joint(
+    a_on_b: &Overlay,
+    small_a: &SmallAreaShares,
+    small_b: &SmallAreaShares,
+    joint: &[Vec<(u32, u32, f64)>],
+    population: &[f64],
+    opts: &CoterminosityOptions,
+) -> Coterminosity {
     let (na, nb) = (a_on_b.a_area_m2.len(), a_on_b.b_area_m2.len());
     let mut cells: BTreeMap<(u32, u32), Cell> = BTreeMap::new();
     for p in &a_on_b.pieces {
@@ -340,16 +356,28 @@ pub fn coterminosity(
         for &(j, s) in sb {
             pop_b[j as usize] += pop * s;
         }
-        for &(i, s) in sa {
-            for &(j, t) in sb {
-                let c = cells.entry((i, j)).or_insert(Cell {
-                    a: i,
-                    b: j,
-                    area_m2: 0.0,
-                    population: 0.0,
-                    sliver: true,
-                });
-                c.population += pop * s * t;
+        let mut add = |i: u32, j: u32, share: f64| {
+            let c = cells.entry((i, j)).or_insert(Cell {
+                a: i,
+                b: j,
+                area_m2: 0.0,
+                population: 0.0,
+                sliver: true,
+            });
+            c.population += pop * share;
+        };
+        match joint.get(d).filter(|x| !x.is_empty()) {
+            Some(list) => {
+                for &(i, j, share) in list {
+                    add(i, j, share);
+                }
+            }
+            None => {
+                for &(i, s) in sa {
+                    for &(j, t) in sb {
+                        add(i, j, s * t);
+                    }
+                }
             }
         }
     }

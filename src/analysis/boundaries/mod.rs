@@ -32,8 +32,8 @@ pub mod validate;
 
 pub use adjacency::{Adjacency, Contiguity};
 pub use coterminosity::{
-    coterminosity, Cell, Coterminosity, CoterminosityOptions, Side, SmallAreaShares, Split,
-    UnitIndex,
+    coterminosity, coterminosity_joint, Cell, Coterminosity, CoterminosityOptions, Side,
+    SmallAreaShares, Split, UnitIndex,
 };
 pub use designer::{design, Design, DesignProblem, DesignUnit, Infeasibility, UnitsPerParent};
 pub use dissolve::{dissolve, dissolve_units, Dissolved};

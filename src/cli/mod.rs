@@ -402,6 +402,10 @@ enum Command {
         /// CSV per area: serving site, travel time, covered, newly covered, weight.
         #[arg(long)]
         areas_out: Option<PathBuf>,
+        /// MCLP with each site serving at most its premises' capacity (in the
+        /// weight's units; unknown capacity = unlimited).
+        #[arg(long)]
+        capacitated: bool,
         /// Exact referral weights (planner use only).
         #[arg(long)]
         exact: bool,
@@ -933,6 +937,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             out,
             areas_out,
+            capacitated,
             exact,
         } => {
             if !(threshold_min.is_finite() && threshold_min > 0.0) {
@@ -947,6 +952,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 keep,
                 baseline,
                 seed,
+                capacitated,
             };
             let atlas = load(&ws)?;
             siting::site(

@@ -223,6 +223,9 @@ pub struct SitingRequest {
     /// A premises kind already providing the service: areas it covers are not "newly covered".
     pub baseline: Option<String>,
     pub seed: u64,
+    /// MCLP only: each site serves at most its premises' capacity (in the
+    /// demand weight's units; unknown capacity = unlimited), demand splittable.
+    pub capacitated: bool,
 }
 
 /// One chosen site.
@@ -318,6 +321,9 @@ impl Atlas {
         if !(req.threshold_s.is_finite() && req.threshold_s > 0.0) {
             return Err("the threshold must be a positive number of minutes".into());
         }
+        if req.capacitated && req.model != SitingModel::Mclp {
+            return Err("capacities are used by the mclp model only".into());
+        }
         let idx: Vec<usize> = (0..self.premises.len())
             .filter(|&j| req.candidates.contains(&self.premises[j].kind))
             .collect();
@@ -362,6 +368,13 @@ impl Atlas {
         };
         let err = |e: crate::analysis::siting::SitingError| e.to_string();
         let solution = match req.model {
+            SitingModel::Mclp if req.capacitated => {
+                let cov = Coverage::from_costs(w.clone(), &costs, req.threshold_s);
+                let caps: Vec<Option<f64>> =
+                    idx.iter().map(|&j| self.premises[j].capacity).collect();
+                crate::analysis::siting::mclp_capacitated(&cov, &caps, req.p, &keep, &opts)
+                    .map_err(err)?
+            }
             SitingModel::Mclp => {
                 let cov = Coverage::from_costs(w.clone(), &costs, req.threshold_s);
                 mclp(&cov, req.p, &keep, &opts).map_err(err)?

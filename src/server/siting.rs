@@ -33,6 +33,9 @@ pub struct SitingQuery {
     baseline: Option<String>,
     #[serde(default)]
     seed: Option<u64>,
+    /// MCLP with each site serving at most its capacity.
+    #[serde(default)]
+    capacitated: Option<bool>,
 }
 
 fn list(s: Option<&str>) -> Vec<String> {
@@ -88,8 +91,10 @@ pub async fn siting(
         keep: list(q.keep.as_deref()),
         baseline: q.baseline.clone().filter(|b| !b.is_empty()),
         seed: q.seed.unwrap_or(1),
+        capacitated: q.capacitated.unwrap_or(false),
     };
     let st = s.clone();
+    let req_capacitated = req.capacitated;
     let body = tokio::task::spawn_blocking(move || -> Result<Value, String> {
         let a = &st.atlas;
         let r = a.site(&req)?;
@@ -171,6 +176,7 @@ pub async fn siting(
             },
             "gap_pct": (sol.gap * 1e5).round() / 1e3,
             "proven_optimal": sol.gap <= 1e-9,
+            "capacitated": req_capacitated,
             "total_weight": num(r.total_weight),
             "sites": sites,
             "areas": areas,

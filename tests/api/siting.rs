@@ -133,3 +133,38 @@ async fn siting_rejects_bad_parameters() {
         expect_error("GET", &format!("/api/siting?{q}"), status).await;
     }
 }
+
+#[tokio::test]
+async fn capacitated_siting_serves_no_more_than_uncapacitated() {
+    let base = "/api/siting?model=mclp&candidates=nursery&p=3&threshold_min=10";
+    let free = get_json(base).await;
+    let capped = get_json(&format!("{base}&capacitated=true")).await;
+    assert_eq!(capped["capacitated"], true);
+    let (f, c) = (
+        free["objective"].as_f64().expect("objective"),
+        capped["objective"].as_f64().expect("objective"),
+    );
+    assert!(c <= f + 1e-6, "{c} > {f}");
+    // Each site serves at most its capacity (nursery places, in people here).
+    let a = &fixture().state.atlas;
+    let cap_sum: f64 = capped["sites"]
+        .as_array()
+        .expect("sites")
+        .iter()
+        .map(|s| {
+            let id = s["premises_id"].as_str().expect("id");
+            a.premises
+                .iter()
+                .find(|p| p.code == id)
+                .and_then(|p| p.capacity)
+                .expect("capacity")
+        })
+        .sum();
+    assert!(c <= cap_sum + 1e-6, "{c} > {cap_sum}");
+    expect_error(
+        "GET",
+        "/api/siting?model=p_median&candidates=nursery&capacitated=true",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}

@@ -305,6 +305,7 @@ fn real_family_support_hubs_among_schools_and_nhs_sites() {
         keep: Vec::new(),
         baseline: Some("nhs_site".into()),
         seed: 1,
+        capacitated: false,
     };
     let r = a.site(&req).expect("sites");
     assert_eq!(r.sites.len(), 25);
@@ -341,5 +342,75 @@ fn real_family_support_hubs_among_schools_and_nhs_sites() {
     );
     for q in 0..5 {
         assert!(r.equity.covered_after[q] >= r.equity.covered_before[q]);
+    }
+}
+
+/// Capacitated covering, worked by hand: two items of weight 6 and 4, one
+/// site reaching both with capacity 7, another reaching only the second with
+/// capacity 10. Alone the first serves 7; both serve 10 (the second takes the
+/// item of 4, the first 6 of its 7). The max flow's minimum cut certifies it.
+#[test]
+fn capacitated_coverage_worked_by_hand_and_certified_by_a_cut() {
+    use needmap::analysis::siting::capacitated_coverage;
+    let cov = Coverage::new(vec![6.0, 4.0], 2, vec![vec![0], vec![0, 1]]);
+    let caps = [Some(7.0), Some(10.0)];
+    assert_eq!(capacitated_coverage(&cov, &caps, &[0]), (7.0, 7.0));
+    assert_eq!(capacitated_coverage(&cov, &caps, &[1]), (4.0, 4.0));
+    assert_eq!(capacitated_coverage(&cov, &caps, &[0, 1]), (10.0, 10.0));
+    // Unlimited capacity: the plain covered weight.
+    assert_eq!(capacitated_coverage(&cov, &[None, None], &[0]).0, 10.0);
+    // Random instances: flow equals the cut it leaves (max-flow min-cut).
+    for seed in 1..=8u64 {
+        let (dem, w) = scatter(seed, 50);
+        let (sites, _) = scatter(seed + 50, 10);
+        let cov = coverage(&dem, &sites, &w, 2.5);
+        let caps: Vec<Option<f64>> = (0..10).map(|j| Some(10.0 + 7.0 * j as f64)).collect();
+        let all: Vec<u32> = (0..10).collect();
+        let (flow, cut) = capacitated_coverage(&cov, &caps, &all);
+        assert!(
+            (flow - cut).abs() < 1e-9 * flow.max(1.0),
+            "seed {seed}: {flow} vs {cut}"
+        );
+        assert!(flow <= cov.covered_weight(&all) + 1e-9);
+    }
+}
+
+#[test]
+fn capacitated_mclp_matches_exhaustive_search_and_its_bound_holds() {
+    use needmap::analysis::siting::{capacitated_coverage, mclp_capacitated};
+    let opts = SolveOptions::default();
+    for seed in 1..=10u64 {
+        let (dem, w) = scatter(seed, 60);
+        let (sites, _) = scatter(seed + 200, 11);
+        let cov = coverage(&dem, &sites, &w, 2.5);
+        let caps: Vec<Option<f64>> = (0..11)
+            .map(|j| {
+                if j % 4 == 0 {
+                    None
+                } else {
+                    Some(30.0 + 11.0 * j as f64)
+                }
+            })
+            .collect();
+        for p in [1usize, 2, 3] {
+            let best = subsets(11, p)
+                .iter()
+                .map(|s| capacitated_coverage(&cov, &caps, s).0)
+                .fold(0.0, f64::max);
+            let s = mclp_capacitated(&cov, &caps, p, &[], &opts).expect("solves");
+            assert_eq!(s.sites.len(), p);
+            assert!(
+                s.bound >= best - 1e-9,
+                "seed {seed} p {p}: bound {} < optimum {best}",
+                s.bound
+            );
+            assert!(
+                s.objective >= 0.95 * best,
+                "seed {seed} p {p}: {} far below the optimum {best}",
+                s.objective
+            );
+            let true_gap = (best - s.objective) / best;
+            assert!(s.gap + 1e-12 >= true_gap);
+        }
     }
 }

@@ -67,6 +67,9 @@ pub struct Config {
     /// Opening-hours settings.
     #[serde(default)]
     pub hours: HoursConfig,
+    /// Users, roles, the audit log and point masking (no section: everyone is public).
+    #[serde(default)]
+    pub auth: AuthConfig,
     /// Travel: the road network, or the straight-line fallback when it has no `path`.
     #[serde(default)]
     pub network: Option<NetworkConfig>,
@@ -227,6 +230,35 @@ pub struct HoursConfig {
     /// Extra public holidays as ISO dates (`2023-05-08` for a coronation, say).
     #[serde(default)]
     pub extra_public_holidays: Vec<chrono::NaiveDate>,
+}
+
+/// One user of the server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// `planner`, `steward` or `admin` (anonymous requests are `public`).
+    pub role: String,
+    /// The bearer token's Argon2 hash (PHC string, from `needmap token-hash`); never the token.
+    pub token_hash: String,
+}
+
+/// Authentication and audit settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    /// Audit log of raw-data access, JSON lines (default `audit.jsonl` beside the workspace).
+    #[serde(default)]
+    pub audit_log: Option<PathBuf>,
+    /// File holding the masking secret (default `.needmap-secret` beside the workspace,
+    /// created with 32 random bytes on first use).
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    /// Planners' masked points are moved between these distances, metres (default 100, 400).
+    #[serde(default)]
+    pub mask_m: Option<[f64; 2]>,
 }
 
 /// Web map settings.

@@ -469,6 +469,14 @@ enum Command {
         #[arg(long)]
         exact: bool,
     },
+    /// Print the Argon2 hash of a bearer token read from standard input, for
+    /// `[[auth.users]] token_hash` in the workspace file.
+    TokenHash,
+    /// Verify the hash chain of an audit log; exits non-zero naming the first bad line.
+    AuditVerify {
+        /// The audit log (JSON lines).
+        log: PathBuf,
+    },
     /// Benchmark: MCLP and p-median on a demand CSV (x, y, weight) and a
     /// sites CSV (x, y) with Euclidean kilometres; one JSON line per run.
     BenchSiting {
@@ -1053,6 +1061,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::TokenHash => {
+            let mut token = String::new();
+            std::io::stdin()
+                .read_line(&mut token)
+                .context("reading the token from standard input")?;
+            let h = crate::privacy::auth::hash_token(token.trim_end_matches(['\n', '\r']))
+                .map_err(|e| anyhow!(e))?;
+            println!("{h}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::AuditVerify { log } => match crate::privacy::audit::verify(&log) {
+            Ok(v) => {
+                println!(
+                    "{}: {} records, chain intact, last hash {}",
+                    log.display(),
+                    v.records,
+                    v.last_hash
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", log.display());
+                Ok(ExitCode::FAILURE)
+            }
+        },
         Command::BenchSiting {
             demand,
             sites,

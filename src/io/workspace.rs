@@ -212,6 +212,11 @@ fn detect_column(
 pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report> {
     let mut report = Report::new();
     let pb = spinner(opts);
+    // Users and roles: a bad entry stops the load (default deny, never a silent open door).
+    if let Err(e) = crate::privacy::auth::Users::from_config(&cfg.auth) {
+        report.error("workspace file", None, e);
+        return Err(report);
+    }
 
     // --- Areas -------------------------------------------------------------
     let areas_path = cfg.resolve(&cfg.areas.path);

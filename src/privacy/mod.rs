@@ -6,6 +6,9 @@
 //! the count is, and otherwise computed from the rounded count so that a rate
 //! and a population cannot give back the exact count.
 
+pub mod audit;
+pub mod auth;
+
 use serde::Serialize;
 
 /// Who is asking.
@@ -15,8 +18,32 @@ pub enum Role {
     /// Anonymous: protected aggregates only.
     #[default]
     Public,
-    /// Exact aggregates, no points.
+    /// Exact aggregates, masked points only.
     Planner,
+    /// Raw points, every access audited.
+    Steward,
+    /// Configuration; no data beyond the public's by default.
+    Admin,
+}
+
+impl Role {
+    /// Parse a configured role name.
+    pub fn parse(s: &str) -> Result<Role, String> {
+        match s {
+            "public" => Ok(Role::Public),
+            "planner" => Ok(Role::Planner),
+            "steward" => Ok(Role::Steward),
+            "admin" => Ok(Role::Admin),
+            _ => Err(format!(
+                "role {s:?} is not one of public, planner, steward, admin"
+            )),
+        }
+    }
+
+    /// Sees exact aggregates.
+    pub fn exact(self) -> bool {
+        matches!(self, Role::Planner | Role::Steward)
+    }
 }
 
 /// Thresholds of the disclosure-control policy.
@@ -71,12 +98,12 @@ impl Policy {
     /// Publish a count (fractional counts from apportioning are rounded first for the public).
     pub fn count(&self, n: f64, role: Role) -> Count {
         match role {
-            Role::Planner => Count::Value(if n.fract() == 0.0 {
+            Role::Planner | Role::Steward => Count::Value(if n.fract() == 0.0 {
                 n
             } else {
                 (n * 100.0).round() / 100.0
             }),
-            Role::Public => {
+            Role::Public | Role::Admin => {
                 let whole = n.round().max(0.0) as u64;
                 if whole < self.threshold {
                     Count::Suppressed(format!("<{}", self.threshold))
@@ -108,8 +135,8 @@ impl Policy {
         role: Role,
     ) -> Option<f64> {
         let rate = match role {
-            Role::Planner => exact_rate?,
-            Role::Public => {
+            Role::Planner | Role::Steward => exact_rate?,
+            Role::Public | Role::Admin => {
                 let shown = self.count(n, role).value()?;
                 exact_rate?;
                 let p = population.filter(|p| *p > 0.0)?;

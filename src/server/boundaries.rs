@@ -126,6 +126,7 @@ pub async fn splits(State(s): State<AppState>, Q(q): Q<CotermQuery>) -> Result<R
             };
             feats.push(json!({
                 "type": "Feature",
+                "id": feats.len(),
                 "properties": {
                     "unit": study.a.codes[x.unit as usize],
                     "counterpart": study.b.codes[x.counterpart as usize],
@@ -144,6 +145,33 @@ pub async fn splits(State(s): State<AppState>, Q(q): Q<CotermQuery>) -> Result<R
     .map_err(ApiError::BadRequest)?;
     store(&s, key, body.clone());
     Ok(respond(body, true))
+}
+
+/// A constraint the designer could not meet, with codes rather than indices.
+fn infeasible_json(
+    a: &crate::io::workspace::Atlas,
+    d: &crate::io::boundaries_study::DesignStudy,
+    i: &crate::analysis::boundaries::Infeasibility,
+) -> Value {
+    use crate::analysis::boundaries::Infeasibility;
+    match i {
+        Infeasibility::AreaTooHeavy {
+            area, weight, high, ..
+        } => {
+            let code = a.areas.get(*area as usize).map(|x| x.code.clone());
+            json!({"kind": "area_too_heavy", "area_id": code, "weight": weight.round(), "max": high.round(),
+                "message": format!("area {} weighs {:.0}, more than a unit may ({:.0})", code.as_deref().unwrap_or("?"), weight, high)})
+        }
+        Infeasibility::Unbalanced {
+            unit, weight, band, ..
+        } => {
+            let k = *unit as usize;
+            let parent = d.parent_codes.get(k).cloned().unwrap_or_default();
+            json!({"kind": "unbalanced", "unit_id": format!("U{:03}", k + 1), "parent": parent, "weight": weight.round(),
+                "band": [band[0].round(), band[1].round()],
+                "message": format!("unit U{:03} in {parent} weighs {:.0}, outside {:.0}-{:.0}", k + 1, weight, band[0], band[1])})
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -243,7 +271,7 @@ pub async fn design(State(s): State<AppState>, Q(q): Q<DesignQuery>) -> Result<R
                 "coterminosity_before": d.before.map(|b| (b * 1e4).round() / 1e4),
                 "coterminosity_after": (d.after * 1e4).round() / 1e4,
                 "ceiling": (d.design.ceiling_coterminosity * 1e4).round() / 1e4,
-                "infeasible": d.design.infeasible.iter().map(|i| format!("{i:?}")).collect::<Vec<_>>(),
+                "infeasible": d.design.infeasible.iter().map(|i| infeasible_json(a, &d, i)).collect::<Vec<_>>(),
                 "features": feats,
                 "lookup": lookup,
             })

@@ -7,6 +7,7 @@ pub mod boundaries;
 pub mod error;
 pub mod hours;
 pub mod openapi;
+pub mod referrals;
 pub mod routes;
 pub mod scenarios;
 pub mod siting;
@@ -59,6 +60,12 @@ pub struct Prepared {
     pub hours_cache: hours::HoursCache,
     /// Co-terminosity and designer results by parameters.
     pub boundary_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
+    /// Users with their roles (from `[auth]`).
+    pub users: crate::privacy::auth::Users,
+    /// The audit log of raw-data access.
+    pub audit: crate::privacy::audit::AuditLog,
+    /// Masking of points for planners (`None` when no secret could be had).
+    pub masker: Option<crate::privacy::auth::Masker>,
     /// Held while a scenario file is written or deleted.
     pub scenario_lock: std::sync::Mutex<()>,
 }
@@ -108,6 +115,21 @@ impl Prepared {
             access_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             hours_cache: hours::HoursCache::default(),
             scenario_lock: std::sync::Mutex::new(()),
+            users: crate::privacy::auth::Users::from_config(&atlas.config.auth).unwrap_or_default(),
+            audit: crate::privacy::audit::AuditLog::new(
+                atlas.config.resolve(
+                    atlas
+                        .config
+                        .auth
+                        .audit_log
+                        .as_deref()
+                        .unwrap_or(Path::new("audit.jsonl")),
+                ),
+            ),
+            masker: mask_secret(&atlas.config).map(|s| {
+                let [lo, hi] = atlas.config.auth.mask_m.unwrap_or([100.0, 400.0]);
+                crate::privacy::auth::Masker::new(s, lo, hi)
+            }),
             boundary_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             areas_geojson: bytes::Bytes::from(areas_geojson.to_string()),
             premises_geojson: bytes::Bytes::from(premises_geojson.to_string()),
@@ -117,6 +139,62 @@ impl Prepared {
             equity,
             policy,
         }
+    }
+}
+
+/// The masking secret: read from `[auth] secret_file` (default `.needmap-secret`
+/// beside the workspace), created with 32 random bytes (mode 0600) when absent.
+fn mask_secret(cfg: &Config) -> Option<Vec<u8>> {
+    let path = cfg.resolve(
+        cfg.auth
+            .secret_file
+            .as_deref()
+            .unwrap_or(Path::new(".needmap-secret")),
+    );
+    if let Ok(b) = std::fs::read(&path) {
+        if b.len() >= 16 {
+            return Some(b);
+        }
+    }
+    let mut b = vec![0u8; 32];
+    crate::privacy::auth::random_bytes(&mut b).ok()?;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let written = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| f.write_all(&b).and_then(|_| f.sync_all()));
+    match written {
+        Ok(()) => Some(b),
+        // Someone else created it meanwhile: read theirs.
+        Err(_) => std::fs::read(&path).ok().filter(|x| x.len() >= 16),
+    }
+}
+
+/// Who is asking: the `Authorization: Bearer` token checked against `[auth]`
+/// users (anonymous without one); a token matching no user is refused with 401.
+async fn authenticate(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}").to_string());
+    match s.users.authenticate(header.as_deref()) {
+        Ok(p) => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Err(m) => (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+            axum::Json(serde_json::json!({"error": "unauthorized", "message": m})),
+        )
+            .into_response(),
     }
 }
 
@@ -151,6 +229,7 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/coterminosity", get(boundaries::coterminosity))
         .route("/coterminosity/splits", get(boundaries::splits))
         .route("/design", get(boundaries::design))
+        .route("/referrals", get(referrals::referrals))
         .route("/scenarios", get(scenarios::list))
         .route("/scenarios/compare", get(scenarios::compare))
         .route(
@@ -160,7 +239,11 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
                 .delete(scenarios::delete),
         )
         .fallback(routes::api_not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed);
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ));
     let mut app = Router::new()
         .nest("/api", api)
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))

@@ -75,6 +75,7 @@ pub async fn meta(State(s): State<AppState>) -> Json<Value> {
         "groups": a.referrals.groups,
         "periods": s.need.periods,
         "rollup_levels": a.parent_columns,
+        "parent_columns": a.parent_columns,
         "role": "public",
         "attribution": a.config.attribution,
         "basemap_style": a.config.map.basemap_style,

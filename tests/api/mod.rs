@@ -2,6 +2,7 @@
 //! small demo region. Every route, bad requests, and the privacy guarantee
 //! that no public response carries a referral or an unsuppressed small count.
 
+mod auth;
 mod boundaries;
 mod hours;
 mod scenarios;
@@ -367,6 +368,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/areas/{id}/hours",
         "/api/signpost",
         "/api/siting",
+        "/api/referrals",
         "/api/coterminosity",
         "/api/coterminosity/splits",
         "/api/design",
@@ -424,6 +426,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
                 "/api/coterminosity/splits?a=teams&b=localities".to_string()
             }
             "/api/design" => "/api/design?parent=council_code&target=localities".to_string(),
+            "/api/referrals" => "/api/referrals?bbox=-4,55,-3,56".to_string(),
             "/api/signpost" => {
                 let p = &fixture().state.atlas.premises[0];
                 format!("/api/signpost?lon={}&lat={}", p.lon, p.lat)
@@ -435,6 +438,11 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
             _ => uri,
         };
         let (status, body, _) = get_tile(&uri, false).await;
+        if uri.starts_with("/api/referrals") {
+            // Points need a token: anonymous requests are refused.
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            continue;
+        }
         assert!(
             status.is_success(),
             "{uri}: {status} {}",

@@ -4,7 +4,8 @@
 // colours by access and catchments, draws a premises' travel-time bands, moves the hour-of-week
 // slider of the opening-hours layer, checks the hours gap, extensions and week heatmaps, asks
 // "who can help here?" by clicking the map, runs a siting from its panel, saves it as a scenario,
-// compares it with the baseline and deletes it, and saves screenshots.
+// compares it with the baseline and deletes it, compares two boundary sets (co-terminosity)
+// and proposes boundaries with the designer, and saves screenshots.
 //
 //   node e2e/map.e2e.mjs            (from web/, after `npm run build` and `cargo build`)
 // Env: NEEDMAP_BIN (default ../target/debug/needmap), CHROMIUM (default /usr/bin/chromium),
@@ -631,6 +632,191 @@ try {
       const left = await fetch(`${base}/api/scenarios`).then((r) => r.json()).catch(() => null);
       if (left?.scenarios?.some((x) => x.name === scenarioName)) await fetch(`${base}/api/scenarios/${scenarioName}`, { method: 'DELETE' });
     }
+  }
+
+  // Boundary harmonisation (issue 6): compare teams with localities from the Boundaries
+  // section, read the figures, the unit table and the matrix against the API, choose the
+  // least co-terminous unit, hover over a split piece; then propose boundaries with the
+  // designer, check the proposal, the before → after statement and the downloads; clear both.
+  const sets = meta.boundary_sets ?? [];
+  if (sets.includes('teams') && sets.includes('localities')) {
+    const idle = () => page.evaluate(() => new Promise((r) => { const m = window.__needmap.map; m.once('idle', r); m.triggerRepaint(); }));
+    const pct = (v) => `${(v * 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`;
+    await page.locator('#boundaries-panel > summary').click();
+    await page.locator('#coterm-a').selectOption('teams');
+    await page.locator('#coterm-b').selectOption('localities');
+    await page.locator('#coterm-run').click();
+    await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#coterm-result')?.dataset.state), null, { timeout: 120_000 });
+    await idle();
+    const ctApi = await (await fetch(`${base}/api/coterminosity?a=teams&b=localities`)).json();
+    const piecesApi = await (await fetch(`${base}/api/coterminosity/splits?a=teams&b=localities`)).json();
+    const ct = await page.evaluate(async () => {
+      const map = window.__needmap.map;
+      const src = map.getSource('coterm-splits');
+      const data = src ? await src.getData() : { features: [] };
+      const rendered = new Set(map.getLayer('coterm-splits-fill') ? map.queryRenderedFeatures({ layers: ['coterm-splits-fill'] }).map((f) => f.id) : []);
+      return {
+        state: window.__needmap.cotermState(),
+        features: data.features.length,
+        rendered: rendered.size,
+        frag: document.querySelector('#coterm-fragmentation')?.textContent ?? '',
+        firstRow: document.querySelector('#coterm-units tbody tr')?.dataset.code ?? null,
+        lines: ['coterm-a-line', 'coterm-b-line'].map((id) => (map.getLayer(id) ? (map.getLayoutProperty(id, 'visibility') ?? 'visible') : null)),
+        legend: document.querySelectorAll('#coterm-legend li').length,
+        matrix: {
+          label: document.querySelector('#coterm-matrix')?.getAttribute('aria-label') ?? '',
+          caption: document.querySelector('#coterm-matrix caption')?.textContent ?? '',
+          cols: Array.from(document.querySelectorAll('#coterm-matrix thead th[scope="col"]')).map((th) => th.dataset.b),
+          cells: Array.from(document.querySelectorAll('#coterm-matrix tbody tr')).flatMap((tr) =>
+            Array.from(tr.querySelectorAll('td[data-b]')).map((td) => ({ a: tr.dataset.a, b: td.dataset.b, text: td.textContent })),
+          ),
+          rowHeads: document.querySelectorAll('#coterm-matrix tbody th[scope="row"]').length,
+        },
+      };
+    });
+    const splitsA = ctApi.splits.filter((x) => x.side === 'a').length;
+    check(
+      'Compare draws both outlines and one split piece per split of A in the API',
+      ct.state.state === 'loaded' && splitsA > 0 && ct.features === splitsA && ct.rendered > 0 && ct.lines.every((v) => v === 'visible') && ct.legend >= 6,
+      `${ct.state.state} ${ct.state.error ?? ''}: ${ct.features} drawn (${ct.rendered} rendered), API ${splitsA}; lines ${JSON.stringify(ct.lines)}`,
+    );
+    check('the headline fragmentation is the API\'s', ct.frag === pct(ctApi.fragmentation) && ct.state.fragmentation === ctApi.fragmentation, `${ct.frag} vs ${pct(ctApi.fragmentation)}`);
+    const minIndex = Math.min(...ctApi.units_a.map((u) => u.index));
+    const worst = ctApi.units_a.filter((u) => u.index === minIndex).map((u) => u.code);
+    check('the unit table starts with the least co-terminous unit', worst.includes(ct.firstRow), `${ct.firstRow} vs ${worst.join(',')} (index ${minIndex})`);
+    const cellApi = new Map(ctApi.matrix.map((c) => [`${c.a}|${c.b}`, c]));
+    const filled = ct.matrix.cells.filter((c) => c.text.trim() && c.text !== 'none');
+    check(
+      'the intersection matrix is a labelled table of unit codes with the API\'s populations',
+      ct.matrix.label.includes('teams') && ct.matrix.caption.length > 0 && ct.matrix.rowHeads > 0 && ct.matrix.cols.length > 0 && filled.length > 0 &&
+        filled.every((c) => cellApi.has(`${c.a}|${c.b}`) && c.text === Math.round(cellApi.get(`${c.a}|${c.b}`).population).toLocaleString('en-GB')) &&
+        ct.matrix.cells.filter((c) => !cellApi.has(`${c.a}|${c.b}`)).every((c) => c.text === 'none'),
+      JSON.stringify(ct.matrix).slice(0, 300),
+    );
+
+    // Choose the worst unit in the table: the map fits it (its split pieces all in view).
+    await page.locator('#coterm-units tbody tr:first-child .coterm-unit').click();
+    await page.waitForFunction((code) => window.__needmap.cotermState().selected === code, ct.firstRow, { timeout: 10_000 }).catch(() => {});
+    await idle();
+    const mine = piecesApi.features.filter((f) => f.properties.unit === ct.firstRow);
+    const focus = await page.evaluate((pieces) => {
+      const map = window.__needmap.map;
+      const b = map.getBounds();
+      const pts = pieces.flatMap((f) => (f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates).flat(2));
+      return {
+        selected: window.__needmap.cotermState().selected,
+        filter: JSON.stringify(map.getFilter('coterm-selected')),
+        row: document.querySelector('#coterm-units tbody tr[aria-current="true"]')?.dataset.code ?? null,
+        inView: pts.every(([x, y]) => b.contains([x, y])),
+      };
+    }, mine);
+    check(
+      'choosing a unit in the table highlights it and fits the map to it',
+      focus.selected === ct.firstRow && focus.row === ct.firstRow && focus.filter.includes(ct.firstRow) && mine.length > 0 && focus.inView,
+      JSON.stringify(focus),
+    );
+
+    // Hover over a split piece clear of the panels (and of premises, whose hover comes first).
+    const spot = await page.evaluate(() => {
+      const map = window.__needmap.map;
+      const r = map.getCanvas().getBoundingClientRect();
+      const left = document.querySelector('#controls').getBoundingClientRect().right + 12;
+      const top = document.querySelector('#topbar').getBoundingClientRect().bottom + 12;
+      for (let y = top; y < r.bottom - 60; y += 17) {
+        for (let x = left; x < r.right - 80; x += 17) {
+          const p = [x - r.left, y - r.top];
+          if (map.queryRenderedFeatures([[p[0] - 8, p[1] - 8], [p[0] + 8, p[1] + 8]], { layers: ['premises-circles'] }).length) continue;
+          const f = map.queryRenderedFeatures(p, { layers: ['coterm-splits-fill'] })[0];
+          if (f) return { x, y, unit: f.properties.unit, counterpart: f.properties.counterpart };
+        }
+      }
+      return null;
+    });
+    if (spot) {
+      await page.mouse.move(spot.x - 30, spot.y - 30);
+      await page.mouse.move(spot.x, spot.y, { steps: 3 });
+      await page.waitForFunction(() => !document.querySelector('#hover-info').hidden, null, { timeout: 5_000 }).catch(() => {});
+    }
+    const hover = await page.evaluate(() => document.querySelector('#hover-info')?.textContent ?? '');
+    check('hovering over a split piece says unit → counterpart and share', spot !== null && hover.includes(`${spot.unit} → ${spot.counterpart}: `) && /\d %/.test(hover), `${JSON.stringify(spot)} ${hover}`);
+    await page.mouse.move(5, 790);
+    await page.locator('#coterm-result').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: shot.replace(/\.png$/, '-coterminosity.png') });
+
+    // The designer: units nested in councils, following localities, against today's teams.
+    await page.locator('#designer-panel > summary').click();
+    await page.locator('#design-parent').selectOption('council_code');
+    await page.locator('#design-target').selectOption('localities');
+    await page.locator('#design-current').selectOption('teams');
+    await page.locator('#design-tolerance').fill('20');
+    await page.locator('#design-balance').selectOption('population');
+    await page.locator('#design-run').click();
+    await page.waitForFunction(() => ['loaded', 'error'].includes(document.querySelector('#design-result')?.dataset.state), null, { timeout: 120_000 });
+    await idle();
+    const dApi = await (await fetch(`${base}/api/design?parent=council_code&target=localities&current=teams&tolerance=0.2&balance=population`)).json();
+    const ds = await page.evaluate(async () => {
+      const map = window.__needmap.map;
+      const src = map.getSource('design-units');
+      const data = src ? await src.getData() : { features: [] };
+      const st = window.__needmap.designState();
+      const text = async (u) => (u ? await (await fetch(u)).text() : '');
+      return {
+        state: st,
+        features: data.features.length,
+        rendered: new Set(map.getLayer('design-fill') ? map.queryRenderedFeatures({ layers: ['design-fill'] }).map((f) => f.properties.unit_id) : []).size,
+        verdict: document.querySelector('#design-verdict')?.textContent ?? '',
+        verdictCls: document.querySelector('#design-verdict')?.dataset.verdict ?? '',
+        ceiling: document.querySelector('#design-ceiling')?.textContent ?? '',
+        csv: await text(document.querySelector('#design-download-csv')?.getAttribute('href')),
+        csvName: document.querySelector('#design-download-csv')?.getAttribute('download') ?? '',
+        geojson: await text(document.querySelector('#design-download-geojson')?.getAttribute('href')),
+        overlay: document.querySelector('#plan-overlay')?.dataset.overlay ?? null,
+        splitsHidden: map.getLayer('coterm-splits-fill') ? map.getLayoutProperty('coterm-splits-fill', 'visibility') === 'none' : true,
+      };
+    });
+    check(
+      'Propose draws the API\'s proposed units as a layer (the comparison gives way)',
+      ds.state.state === 'loaded' && dApi.features.length > 0 && ds.features === dApi.features.length && ds.rendered === dApi.features.length && ds.overlay === 'design' && ds.splitsHidden,
+      `${ds.state.state} ${ds.state.error ?? ''}: ${ds.features} in the source, ${ds.rendered} rendered, API ${dApi.features.length}; overlay ${ds.overlay}`,
+    );
+    const before = dApi.coterminosity_before;
+    const after = dApi.coterminosity_after;
+    check(
+      'the page says after ≥ before with the API\'s figures, and the ceiling',
+      after >= before && ['better', 'same'].includes(ds.verdictCls) && ds.verdict.startsWith('After ≥ before') && ds.verdict.includes(`${pct(before)} before → ${pct(after)} after`) && ds.ceiling.includes(pct(dApi.ceiling)),
+      `${ds.verdictCls}: ${ds.verdict} | ${ds.ceiling} (API ${before} → ${after}, ceiling ${dApi.ceiling})`,
+    );
+    const csvLines = ds.csv.trim().split(/\r?\n/);
+    let geo = null;
+    try {
+      geo = JSON.parse(ds.geojson);
+    } catch {
+      // checked below
+    }
+    check(
+      'the downloads hold the proposal (GeoJSON) and the area → unit lookup (CSV)',
+      csvLines[0] === 'area_id,unit_id' && csvLines.length === dApi.lookup.length + 1 && csvLines[1] === `${dApi.lookup[0].area_id},${dApi.lookup[0].unit_id}` && ds.csvName.endsWith('.csv') &&
+        geo?.type === 'FeatureCollection' && geo.features.length === dApi.features.length,
+      `${csvLines.length} CSV lines (${csvLines[0]}), ${geo?.features?.length} features`,
+    );
+    await page.locator('#design-result').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: shot.replace(/\.png$/, '-design.png') });
+
+    await page.locator('#design-clear').click();
+    await page.locator('#coterm-clear').click();
+    const gone = await page.evaluate(() => {
+      const map = window.__needmap.map;
+      const ids = map.getStyle().layers.map((l) => l.id).filter((id) => id.startsWith('coterm-') || id.startsWith('design-'));
+      return {
+        ids,
+        sources: ['coterm-splits', 'design-units'].filter((s) => map.getSource(s)),
+        coterm: window.__needmap.cotermState().state,
+        design: window.__needmap.designState().state,
+        plan: map.getLayoutProperty('plan-fill', 'visibility'),
+        note: document.querySelector('#plan-overlay').hidden,
+      };
+    });
+    check('Clear removes the boundary layers and results', gone.ids.length === 0 && gone.sources.length === 0 && gone.coterm === 'idle' && gone.design === 'idle' && gone.plan === 'none' && gone.note, JSON.stringify(gone));
   }
 
   check('no request leaves loopback', requests.every((u) => u.startsWith(base) || u.startsWith('data:') || u.startsWith('blob:')), requests.filter((u) => !u.startsWith(base)).join(' '));

@@ -25,6 +25,10 @@ export interface Meta {
   attribution?: string;
   /** Optional MapLibre style URL drawn beneath needmap's layers (null: no basemap, works offline). */
   basemap_style?: string | null;
+  /** Parent (roll-up) code columns of the areas, e.g. ["iz_code", "council_code"] (the boundary designer's parents). */
+  rollup_levels?: string[];
+  /** Parent code columns, when a server names them apart from the roll-up levels. */
+  parent_columns?: string[];
 }
 
 /**
@@ -512,6 +516,122 @@ export interface CompareResponse {
   areas: CompareArea[];
 }
 
+// ---------------------------------------------------------------- boundary harmonisation (issue 6)
+
+/** One unit of a layer in GET /api/coterminosity (units_a / units_b). */
+export interface CotermUnit {
+  code: string;
+  name: string | null;
+  population: number;
+  area_km2: number;
+  /** The counterpart (unit of the other layer) holding most of its population; null when it meets none. */
+  dominant: string | null;
+  /** Co-terminosity index, 0..1: the share of the unit's population inside its dominant counterpart. */
+  index: number;
+  /** Counterparts it meets (slivers aside). */
+  counterparts: number;
+  /** 1 / Σ share² over its population shares. */
+  effective_counterparts: number;
+}
+
+/** A piece of a unit outside its dominant counterpart. */
+export interface CotermSplit {
+  side: 'a' | 'b';
+  unit: string;
+  counterpart: string;
+  population: number;
+  area_km2: number;
+  /** Share (0..1) of the unit's population in the piece. */
+  share: number;
+}
+
+/** One non-empty cell A_i ∩ B_j of the intersection matrix. */
+export interface CotermCell {
+  a: string;
+  b: string;
+  area_km2: number;
+  population: number;
+  sliver: boolean;
+}
+
+/** GET /api/coterminosity?a=&b=&split_share= */
+export interface CoterminosityResponse {
+  a: string;
+  b: string;
+  /** min(fragmentation_a, fragmentation_b), 0..1 (0 = co-terminous or nested). */
+  fragmentation: number;
+  fragmentation_a: number;
+  fragmentation_b: number;
+  units_a_split: number;
+  units_b_split: number;
+  slivers: number;
+  population_outside_a: number;
+  population_outside_b: number;
+  geometry_problems: number;
+  overlay_fallbacks: number;
+  units_a: CotermUnit[];
+  units_b: CotermUnit[];
+  splits: CotermSplit[];
+  matrix: CotermCell[];
+  /** Best fit of every small area in both layers. */
+  lookup: { area_id: string; a: string | null; b: string | null }[];
+}
+
+/** Properties of one piece of GET /api/coterminosity/splits. */
+export interface SplitPieceProperties {
+  unit: string;
+  counterpart: string;
+  population: number;
+  share: number;
+}
+
+export type SplitPieces = FeatureCollection<Polygon | MultiPolygon, SplitPieceProperties>;
+
+export type DesignBalance = 'population' | 'referrals';
+
+/** The parameters of one boundary design. */
+export interface DesignParams {
+  /** Parent code column the units nest in (e.g. council_code). */
+  parent: string;
+  /** The layer the units should follow. */
+  target: string;
+  /** Today's layer, whose co-terminosity with the target is "before" (null: none). */
+  current?: string | null;
+  /** Allowed deviation from the parent's mean unit weight, 0.01..0.9 (0.1 = ±10 %). */
+  tolerance: number;
+  balance: DesignBalance;
+}
+
+/** Properties of one proposed unit of GET /api/design. */
+export interface DesignUnitProperties {
+  unit_id: string;
+  parent: string;
+  /** The target unit it stands for (null for extra units). */
+  aligned_with: string | null;
+  areas: number;
+  /** Population, or referrals (a count after disclosure control, "<10" when withheld). */
+  weight: Count;
+  within_tolerance: boolean;
+}
+
+/** GET /api/design?parent=&target=[&current=&tolerance=&balance=] */
+export interface DesignResponse extends FeatureCollection<Polygon | MultiPolygon, DesignUnitProperties> {
+  parent?: string;
+  target?: string;
+  current?: string | null;
+  /** Co-terminosity (0..1) of `current` with the target; null without `current`. */
+  coterminosity_before: number | null;
+  coterminosity_after: number;
+  /** The best-fit grouping's co-terminosity: the most whole areas allow (constraints aside). */
+  ceiling: number;
+  /** Constraints that could not be met, in the server's words. */
+  /** Structured entries `{kind, message, ...}` (older servers sent debug strings). */
+  infeasible: (string | { kind?: string; message?: string })[];
+  tolerance: number;
+  balance: DesignBalance;
+  lookup: { area_id: string; unit_id: string }[];
+}
+
 /** The JSON body of every non-2xx response. */
 export interface ApiErrorBody {
   error: string;
@@ -840,6 +960,44 @@ export async function compareScenarios(a: string, b: string, kind: string, thres
   expectArray(body, 'areas', 'The comparison', url);
   if (typeof body.a !== 'object' || body.a === null || typeof body.b !== 'object' || body.b === null) {
     throw new ApiError(200, 'bad_response', 'The comparison has no metrics for a and b', url);
+  }
+  return body;
+}
+
+export function coterminosityUrl(a: string, b: string, splitShare?: number | null): string {
+  return `/api/coterminosity${query({ a, b, split_share: splitShare })}`;
+}
+
+export function splitsUrl(a: string, b: string, splitShare?: number | null): string {
+  return `/api/coterminosity/splits${query({ a, b, split_share: splitShare })}`;
+}
+
+export function designUrl(q: DesignParams): string {
+  return `/api/design${query({ parent: q.parent, target: q.target, current: q.current, tolerance: q.tolerance, balance: q.balance })}`;
+}
+
+export async function getCoterminosity(a: string, b: string, splitShare?: number | null, signal?: AbortSignal): Promise<CoterminosityResponse> {
+  const url = coterminosityUrl(a, b, splitShare);
+  const body = await fetchJson<CoterminosityResponse>(url, signal);
+  expectArray(body, 'units_a', 'The co-terminosity answer', url);
+  expectArray(body, 'splits', 'The co-terminosity answer', url);
+  return body;
+}
+
+export async function getSplitPieces(a: string, b: string, splitShare?: number | null, signal?: AbortSignal): Promise<SplitPieces> {
+  const url = splitsUrl(a, b, splitShare);
+  const body = await fetchJson<SplitPieces>(url, signal);
+  if (typeof body !== 'object' || body === null || body.type !== 'FeatureCollection' || !Array.isArray(body.features)) {
+    throw new ApiError(200, 'bad_response', 'The split pieces are not a GeoJSON FeatureCollection', url);
+  }
+  return body;
+}
+
+export async function getDesign(q: DesignParams, signal?: AbortSignal): Promise<DesignResponse> {
+  const url = designUrl(q);
+  const body = await fetchJson<DesignResponse>(url, signal);
+  if (typeof body !== 'object' || body === null || body.type !== 'FeatureCollection' || !Array.isArray(body.features)) {
+    throw new ApiError(200, 'bad_response', 'The proposal is not a GeoJSON FeatureCollection', url);
   }
   return body;
 }

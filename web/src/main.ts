@@ -124,6 +124,8 @@ import {
 } from './access';
 import { ISOCHRONE_BANDS, ISOCHRONE_FILL_OPACITY, bandsBbox, isochroneLegend, prepareBands } from './isochrones';
 import { initPlanning, type CompareStateView, type Planning, type SitingStateView } from './planning';
+import { initHarmonisation, type CotermStateView, type DesignHookParams, type DesignStateView, type Harmonisation } from './harmonisation';
+import { LAYER_AREAS, parentColumns } from './coterminosity';
 import type { CompareMapMode } from './scenarios';
 import type { SitingParams } from './api';
 import {
@@ -197,6 +199,7 @@ import {
   premisesLayer,
   selectedFilter,
   vectorSource,
+  type TileLayerRef,
 } from './style';
 
 // ---------------------------------------------------------------- test handle
@@ -265,6 +268,24 @@ export interface NeedmapHandle {
   refreshScenarios: () => Promise<CompareStateView>;
   /** Delete a saved scenario (without asking) and list the rest. */
   deleteScenario: (name: string) => Promise<CompareStateView>;
+  /**
+   * Compare two layers (`areas` or boundary sets; defaults: the Boundaries section's
+   * choices) with an optional split share in percent; resolves once the outlines, split
+   * pieces and tables are drawn and the map is idle, or once the error is shown.
+   */
+  runCoterminosity: (a?: string, b?: string, splitSharePct?: number) => Promise<CotermStateView>;
+  /** The boundary comparison shown. */
+  cotermState: () => CotermStateView;
+  /** Remove the boundary comparison (layers, tables). */
+  clearCoterminosity: () => void;
+  /** Choose a unit of layer A (as a click on its table row): highlight it and fit the map to it. */
+  focusCotermUnit: (code: string) => Promise<CotermStateView>;
+  /** Propose boundaries (the designer's form, with any parameters given put into it first); resolves once drawn or failed. */
+  runDesign: (params?: DesignHookParams) => Promise<DesignStateView>;
+  /** The proposal shown. */
+  designState: () => DesignStateView;
+  /** Remove the proposal (layers, result, downloads). */
+  clearDesign: () => void;
 }
 
 export interface HoursStateView {
@@ -328,6 +349,13 @@ const handle: NeedmapHandle = {
   compareState: () => planning?.compareState() ?? IDLE_COMPARE,
   refreshScenarios: () => whenPlanning((p) => p.refreshScenarios()),
   deleteScenario: (name) => whenPlanning((p) => p.deleteScenario(name)),
+  runCoterminosity: (a, b, pct) => whenHarmonisation((h) => h.runCoterminosity(a, b, pct)),
+  cotermState: () => harmonisation?.cotermState() ?? IDLE_COTERM,
+  clearCoterminosity: () => harmonisation?.clearCoterminosity(),
+  focusCotermUnit: (code) => whenHarmonisation((h) => h.focusUnit(code)),
+  runDesign: (params) => whenHarmonisation((h) => h.runDesign(params)),
+  designState: () => harmonisation?.designState() ?? IDLE_DESIGN,
+  clearDesign: () => harmonisation?.clearDesign(),
 };
 window.__needmap = handle;
 
@@ -446,6 +474,59 @@ const IDLE_COMPARE: CompareStateView = {
 
 function whenPlanning<T>(f: (p: Planning) => Promise<T>): Promise<T> {
   return planningReady.then(f);
+}
+
+// Boundary harmonisation (co-terminosity and the designer): built with the planning sections.
+let harmonisation: Harmonisation | null = null;
+let resolveHarmonisation: (h: Harmonisation) => void = () => {};
+const harmonisationReady = new Promise<Harmonisation>((r) => (resolveHarmonisation = r));
+const IDLE_COTERM: CotermStateView = {
+  state: 'idle',
+  error: null,
+  a: null,
+  b: null,
+  splitShare: null,
+  fragmentation: null,
+  fragmentationText: '',
+  headlines: [],
+  splitFeatures: 0,
+  splitsA: 0,
+  units: [],
+  sort: { key: 'index', dir: 'asc' },
+  matrix: { rows: [], cols: [] },
+  selected: null,
+  overlay: null,
+};
+const IDLE_DESIGN: DesignStateView = {
+  state: 'idle',
+  error: null,
+  params: null,
+  units: 0,
+  drawn: 0,
+  before: null,
+  after: null,
+  ceiling: null,
+  verdict: null,
+  infeasible: 0,
+  downloads: { geojson: null, csv: null },
+  overlay: null,
+};
+
+function whenHarmonisation<T>(f: (h: Harmonisation) => Promise<T>): Promise<T> {
+  return harmonisationReady.then(f);
+}
+
+/**
+ * The tile source of a layer for the boundary comparison: the areas, or boundary set i's
+ * `boundary-{i}` (added if it is not there yet; its line layer stays as the toggle says).
+ */
+function tileSourceFor(layer: string): TileLayerRef | null {
+  if (layer === LAYER_AREAS) return { source: SRC_AREAS, sourceLayer: AREAS_TILE_LAYER, idProp: 'area_id' };
+  const names = boundaryNames.length ? boundaryNames : (meta?.boundary_sets ?? []);
+  const i = names.indexOf(layer);
+  if (i < 0) return null;
+  if (map && !map.getSource(boundarySourceId(i))) map.addSource(boundarySourceId(i), vectorSource(layer, window.location.origin));
+  return { source: boundarySourceId(i), sourceLayer: layer, idProp: 'boundary_id' };
 }
 
 let resolveLayers: () => void = () => {};
@@ -1523,12 +1604,16 @@ function wireMapEvents(m: MlMap): void {
   });
   m.on('mousemove', (e) => {
     const prem = premisesAt(e)[0];
+    // A split piece of the boundary comparison, when shown, describes itself.
+    const piece = prem ? null : (harmonisation?.hoverAt(e.point) ?? null);
     const area = prem ? null : areaAt(e);
     m.getCanvas().style.cursor = signpostMode ? 'crosshair' : prem || area ? 'pointer' : '';
     setHover(area?.id ?? null);
     if (prem) {
       const p = prem.properties as PremisesProperties;
       showHoverInfo(`${p.name}\n${humanize(p.kind)}`, e.point.x, e.point.y);
+    } else if (piece) {
+      showHoverInfo(piece, e.point.x, e.point.y);
     } else if (area) {
       const tileProps = area.properties as Partial<AreaProperties>;
       const attrs = tileProps.area_id ? areaById.get(tileProps.area_id) : undefined;
@@ -1539,6 +1624,7 @@ function wireMapEvents(m: MlMap): void {
   });
   m.getCanvas().addEventListener('mouseleave', () => {
     setHover(null);
+    harmonisation?.clearHover();
     showHoverInfo(null);
   });
 
@@ -1840,6 +1926,20 @@ async function start(): Promise<void> {
     { siting: byId('siting-controls'), scenarios: byId('scenarios-controls'), overlayNote: byId('plan-overlay') },
   );
   resolvePlanning(planning);
+  harmonisation = initHarmonisation(
+    {
+      map: () => map,
+      layersReady,
+      boundarySets: () => meta?.boundary_sets ?? [],
+      parents: () => parentColumns(meta),
+      tileSource: tileSourceFor,
+      planning,
+      fitTo: (b, maxZoom) => fitTo(b, maxZoom),
+      waitIdle: (m, sources) => waitUntilIdleWith(m, sources),
+    },
+    { coterm: byId('boundaries-controls'), design: byId('designer-controls') },
+  );
+  resolveHarmonisation(harmonisation);
   setAccessRadiosEnabled(byId('layer-switcher'), accessKind !== null);
   setAccessHint(!isAccessVariable(variable));
 

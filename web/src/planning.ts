@@ -80,6 +80,32 @@ import {
 import { AREAS_TILE_LAYER, LYR_PLAN_FILL, SRC_AREAS } from './style';
 
 /** What main.ts lends the planning sections. */
+/**
+ * The result shown on the map over the choropleth, one at a time: a siting result, a
+ * scenario comparison, or a result of another section registered with `registerOverlay`
+ * (the boundary comparison, a proposed design).
+ */
+export type PlanOverlay = 'siting' | 'compare' | 'coterm' | 'design' | null;
+export type ExternalOverlay = Exclude<PlanOverlay, 'siting' | 'compare' | null>;
+
+/** A result of another section drawn on the map under the one-at-a-time rule. */
+export interface OverlayOwner {
+  /** Draw (or make visible) its layers. */
+  show: () => void;
+  /** Hide its layers (its result stays in its section, with "Show on map"). */
+  hide: () => void;
+  /** The note above the legend, e.g. "the boundary comparison (legend under “Boundaries”)". */
+  note: string;
+  /** Mute the choropleth under it (plan-fill in a neutral light grey). */
+  muteAreas: boolean;
+  /** The hover line of an area while shown, if any. */
+  hover?: (areaId: string) => string | null;
+}
+
+/** The neutral fill that mutes the choropleth under an outline result. */
+export const MUTED_AREAS_FILL = '#f3f4f1';
+export const MUTED_AREAS_OPACITY = 0.85;
+
 export interface PlanningContext {
   map: () => MlMap | null;
   /** Resolves once the map and the area layers exist. */
@@ -92,7 +118,7 @@ export interface PlanningContext {
   /** Wait until the map is idle with the areas drawn. */
   waitIdle: (m: MlMap) => Promise<void>;
   /** Called when the overlay is shown or hidden (the hover text and legend note follow). */
-  onOverlay: (shown: 'siting' | 'compare' | null) => void;
+  onOverlay: (shown: PlanOverlay) => void;
   reduceMotion: boolean;
 }
 
@@ -108,7 +134,7 @@ export interface SitingStateView {
   markers: number;
   /** Areas by class: newly covered, covered by both, already covered, not covered. */
   counts: { new: number; both: number; before: number; none: number };
-  overlay: 'siting' | 'compare' | null;
+  overlay: PlanOverlay;
   /** idle | saving | saved | error, and the message shown. */
   save: { state: string; name: string | null; message: string };
 }
@@ -128,7 +154,7 @@ export interface CompareStateView {
   list: string[];
   /** idle | loading | loaded | error */
   listState: string;
-  overlay: 'siting' | 'compare' | null;
+  overlay: PlanOverlay;
 }
 
 export interface Planning {
@@ -142,6 +168,12 @@ export interface Planning {
   deleteScenario: (name: string) => Promise<CompareStateView>;
   /** Hide the overlay (the results stay in their sections, with "Show on map"). */
   hideOverlay: () => void;
+  /** Let another section's result take part in the one-result-at-a-time rule. */
+  registerOverlay: (which: ExternalOverlay, owner: OverlayOwner) => void;
+  /** Show a registered result (the others give way) or, with null, none. */
+  showOverlay: (which: PlanOverlay) => void;
+  /** The result shown on the map. */
+  overlay: () => PlanOverlay;
   /** The hover line of an area while an overlay is shown, else null. */
   hoverLine: (areaId: string | undefined) => string | null;
 }
@@ -150,7 +182,9 @@ const THRESHOLD_CHOICES: readonly number[] = [10, 15, 20, 30];
 
 export function initPlanning(ctx: PlanningContext, containers: { siting: HTMLElement; scenarios: HTMLElement; overlayNote: HTMLElement }): Planning {
   // ------------------------------------------------------------ state
-  let overlay: 'siting' | 'compare' | null = null;
+  let overlay: PlanOverlay = null;
+  const owners = new Map<ExternalOverlay, OverlayOwner>();
+  const ownerOf = (w: PlanOverlay): OverlayOwner | null => (w === 'coterm' || w === 'design' ? (owners.get(w) ?? null) : null);
 
   let sitingLoad: 'idle' | 'loading' | 'loaded' | 'error' = 'idle';
   let sitingError: string | null = null;
@@ -276,11 +310,17 @@ export function initPlanning(ctx: PlanningContext, containers: { siting: HTMLEle
 
   // ------------------------------------------------------------ overlay
 
-  function setOverlay(which: 'siting' | 'compare' | null): void {
+  function setOverlay(which: PlanOverlay): void {
+    const prev = overlay;
     overlay = which;
+    if (prev !== which) ownerOf(prev)?.hide();
+    const owner = ownerOf(which);
     const m = ctx.map();
     if (m?.getLayer(LYR_PLAN_FILL)) {
-      if (which === 'siting') {
+      if (owner) {
+        m.setPaintProperty(LYR_PLAN_FILL, 'fill-color', MUTED_AREAS_FILL);
+        m.setPaintProperty(LYR_PLAN_FILL, 'fill-opacity', owner.muteAreas ? MUTED_AREAS_OPACITY : 0);
+      } else if (which === 'siting') {
         m.setPaintProperty(LYR_PLAN_FILL, 'fill-color', classFillExpression(SITING_STATE_KEY, [0, 1, 2, 3].map((c) => SITING_COLOURS[c as SitingClass])));
         m.setPaintProperty(LYR_PLAN_FILL, 'fill-opacity', classOpacityExpression(SITING_STATE_KEY));
       } else if (which === 'compare') {
@@ -289,6 +329,7 @@ export function initPlanning(ctx: PlanningContext, containers: { siting: HTMLEle
       }
       m.setLayoutProperty(LYR_PLAN_FILL, 'visibility', which ? 'visible' : 'none');
     }
+    owner?.show();
     for (const mk of markers) mk.getElement().hidden = which !== 'siting';
     if (which !== 'siting') sitePopup?.remove();
     renderOverlayNote();
@@ -307,7 +348,12 @@ export function initPlanning(ctx: PlanningContext, containers: { siting: HTMLEle
     }
     const hide = el('button', { class: 'plan-button', text: 'Show the layer instead', attrs: { type: 'button', id: 'plan-overlay-hide' } });
     hide.addEventListener('click', () => setOverlay(null));
-    const what = overlay === 'siting' ? 'the siting result (legend under “Siting”)' : 'the scenario comparison (legend under “Compare scenarios”)';
+    const what =
+      overlay === 'siting'
+        ? 'the siting result (legend under “Siting”)'
+        : overlay === 'compare'
+          ? 'the scenario comparison (legend under “Compare scenarios”)'
+          : (ownerOf(overlay)?.note ?? 'a planning result');
     note.replaceChildren(el('p', { text: `The map shows ${what}.` }), hide);
     note.dataset.overlay = overlay;
     note.hidden = false;
@@ -1027,6 +1073,8 @@ export function initPlanning(ctx: PlanningContext, containers: { siting: HTMLEle
 
   function hoverLine(areaId: string | undefined): string | null {
     if (!overlay || !areaId) return null;
+    const owner = ownerOf(overlay);
+    if (owner) return owner.hover?.(areaId) ?? null;
     if (overlay === 'siting') {
       const a = sitingByArea.get(areaId);
       if (!a) return 'Siting: no data';
@@ -1078,6 +1126,11 @@ export function initPlanning(ctx: PlanningContext, containers: { siting: HTMLEle
     hideOverlay: () => {
       if (overlay) setOverlay(null);
     },
+    registerOverlay: (which, owner) => {
+      owners.set(which, owner);
+    },
+    showOverlay: (which) => setOverlay(which),
+    overlay: () => overlay,
     hoverLine,
   };
 }

@@ -384,3 +384,113 @@ export function boundaryLayer(i: number, name: string, visible: boolean): LayerS
     },
   };
 }
+
+// ---------------------------------------------------------------- boundary harmonisation (issue 6)
+
+/** GeoJSON sources of the boundary comparison's split pieces and of a proposed design. */
+export const SRC_COTERM_SPLITS = 'coterm-splits';
+export const SRC_DESIGN = 'design-units';
+export const LYR_COTERM_SPLITS_FILL = 'coterm-splits-fill';
+export const LYR_COTERM_SPLITS_LINE = 'coterm-splits-line';
+/** Outlines of the two layers compared, drawn from their tile sources. */
+export const LYR_COTERM_A = 'coterm-a-line';
+export const LYR_COTERM_B = 'coterm-b-line';
+/** The unit of A chosen in the table. */
+export const LYR_COTERM_SELECTED = 'coterm-selected';
+export const LYR_DESIGN_FILL = 'design-fill';
+export const LYR_DESIGN_UNBALANCED = 'design-unbalanced';
+export const LYR_DESIGN_LINE = 'design-line';
+
+/** A tile layer's source: `areas`, or a boundary set's `boundary-{i}`, and the property naming a unit. */
+export interface TileLayerRef {
+  source: string;
+  sourceLayer: string;
+  /** `area_id` for the areas, `boundary_id` for boundary sets. */
+  idProp: string;
+}
+
+/** The outline of one compared layer (A or B), from its vector tiles. */
+export function cotermLineLayer(id: string, ref: TileLayerRef, s: { colour: string; width: number; dash: number[] | null }): LayerSpecification {
+  const paint: Record<string, unknown> = {
+    'line-color': s.colour,
+    'line-width': ['interpolate', ['linear'], ['zoom'], 8, s.width * 0.6, 12, s.width, 15, s.width * 1.4],
+    'line-opacity': 0.95,
+  };
+  if (s.dash) paint['line-dasharray'] = s.dash;
+  return {
+    id,
+    type: 'line',
+    source: ref.source,
+    'source-layer': ref.sourceLayer,
+    layout: { 'line-join': 'round' },
+    paint,
+  } as LayerSpecification;
+}
+
+/** The chosen unit of A: a thick black outline (filter set on the unit's code). */
+export function cotermSelectedLayer(ref: TileLayerRef, code: string | null): LayerSpecification {
+  return {
+    id: LYR_COTERM_SELECTED,
+    type: 'line',
+    source: ref.source,
+    'source-layer': ref.sourceLayer,
+    filter: ['==', ['to-string', ['get', ref.idProp]], code ?? ''],
+    layout: { 'line-join': 'round' },
+    paint: { 'line-color': '#000000', 'line-width': 4.5 },
+  };
+}
+
+/** The split pieces (GeoJSON source coterm-splits): filled by share, with a thin dark outline; hover widens it. */
+export function splitLayers(fill: ExpressionSpecification, opacity: number): LayerSpecification[] {
+  return [
+    {
+      id: LYR_COTERM_SPLITS_FILL,
+      type: 'fill',
+      source: SRC_COTERM_SPLITS,
+      paint: { 'fill-color': fill, 'fill-opacity': opacity, 'fill-antialias': true },
+    },
+    {
+      id: LYR_COTERM_SPLITS_LINE,
+      type: 'line',
+      source: SRC_COTERM_SPLITS,
+      layout: { 'line-join': 'round' },
+      paint: {
+        'line-color': '#3b0a0a',
+        'line-width': ['case', ['boolean', ['feature-state', 'hover'], false], 3, 0.8],
+      },
+    },
+  ];
+}
+
+/**
+ * A proposed design (GeoJSON source design-units, features with `colour` and
+ * `within_tolerance`): a light categorical fill, units outside the tolerance hatched, and
+ * dark outlines.
+ */
+export function designLayers(fillOpacity: number, lineColour: string): LayerSpecification[] {
+  return [
+    {
+      id: LYR_DESIGN_FILL,
+      type: 'fill',
+      source: SRC_DESIGN,
+      paint: { 'fill-color': ['to-color', ['coalesce', ['get', 'colour'], '#cccccc']], 'fill-opacity': fillOpacity, 'fill-antialias': true },
+    },
+    {
+      id: LYR_DESIGN_UNBALANCED,
+      type: 'fill',
+      source: SRC_DESIGN,
+      filter: ['==', ['get', 'within_tolerance'], false],
+      paint: { 'fill-pattern': HATCH_IMAGE, 'fill-opacity': 0.6 },
+    },
+    {
+      id: LYR_DESIGN_LINE,
+      type: 'line',
+      source: SRC_DESIGN,
+      layout: { 'line-join': 'round' },
+      paint: {
+        'line-color': lineColour,
+        'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.2, 12, 2.2, 15, 3],
+      },
+    },
+  ];
+}

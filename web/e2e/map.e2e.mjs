@@ -541,6 +541,18 @@ try {
         `${nNew} newly covered in the API, ${classes.filter((c) => c === 3).length} on the map, legend ${ui.legendNew}, layer ${ui.visible}`,
       );
       check('the equity table gives coverage by SIMD quintile', ui.equity === 5, String(ui.equity));
+      // Every star sits on its site: the marker's centre is where the map projects the site.
+      const placed = await page.evaluate((sites) => {
+        const map = window.__needmap.map;
+        const box = map.getContainer().getBoundingClientRect();
+        return Array.from(document.querySelectorAll('.siting-marker')).map((m) => {
+          const s = sites[Number(m.dataset.rank) - 1];
+          const p = map.project([s.lon, s.lat]);
+          const r = m.getBoundingClientRect();
+          return Math.hypot(r.left + r.width / 2 - (box.left + p.x), r.top + r.height / 2 - (box.top + p.y));
+        });
+      }, sitingApi.sites);
+      check('each star marker sits on its site (within 3 px)', placed.length === 4 && placed.every((d) => d <= 3), JSON.stringify(placed.map((d) => Math.round(d))));
       // A site's popup, from a marker clear of the panels.
       const mk = await page.evaluate(() => {
         for (const m of document.querySelectorAll('.siting-marker')) {

@@ -180,6 +180,9 @@ enum Command {
         /// Megabytes of vector tiles kept in memory (0 disables the tile cache).
         #[arg(long, default_value_t = 512)]
         tile_cache_mb: usize,
+        /// Requests handled at once; more get an immediate 503 (load shedding).
+        #[arg(long, default_value_t = 1024)]
+        max_in_flight: usize,
     },
     /// Access to premises of one kind: population within distance bands by SIMD
     /// quintile, and per area the nearest premises, provider choice and 2SFCA/E2SFCA.
@@ -785,9 +788,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             addr,
             web,
             tile_cache_mb,
+            max_in_flight,
         } => {
             let opts = crate::server::ServeOptions {
                 tile_cache_bytes: tile_cache_mb << 20,
+                max_in_flight,
             };
             crate::server::run_cli(config.as_deref(), &addr, &web, &opts)?;
             Ok(ExitCode::SUCCESS)

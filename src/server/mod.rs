@@ -66,6 +66,9 @@ pub struct Prepared {
     pub audit: crate::privacy::audit::AuditLog,
     /// Masking of points for planners (`None` when no secret could be had).
     pub masker: Option<crate::privacy::auth::Masker>,
+    /// Requests in flight, and the most allowed before shedding.
+    pub in_flight: std::sync::atomic::AtomicUsize,
+    pub max_in_flight: usize,
     /// Held while a scenario file is written or deleted.
     pub scenario_lock: std::sync::Mutex<()>,
 }
@@ -75,12 +78,16 @@ pub struct Prepared {
 pub struct ServeOptions {
     /// Bytes of finished tiles kept in memory (0 disables the cache).
     pub tile_cache_bytes: usize,
+    /// Requests handled at once; more are refused at once with 503 (load shedding,
+    /// not a queue). `/api/health` is never shed.
+    pub max_in_flight: usize,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             tile_cache_bytes: 512 << 20,
+            max_in_flight: 1024,
         }
     }
 }
@@ -115,6 +122,8 @@ impl Prepared {
             access_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             hours_cache: hours::HoursCache::default(),
             scenario_lock: std::sync::Mutex::new(()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            max_in_flight: opts.max_in_flight,
             users: crate::privacy::auth::Users::from_config(&atlas.config.auth).unwrap_or_default(),
             audit: crate::privacy::audit::AuditLog::new(
                 atlas.config.resolve(
@@ -171,6 +180,37 @@ fn mask_secret(cfg: &Config) -> Option<Vec<u8>> {
         // Someone else created it meanwhile: read theirs.
         Err(_) => std::fs::read(&path).ok().filter(|x| x.len() >= 16),
     }
+}
+
+/// Load shedding: beyond `max_in_flight` requests at once, answer 503 at once
+/// (with `Retry-After`) rather than queue, so latency stays bounded under
+/// overload. Liveness checks always pass.
+async fn shed(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use std::sync::atomic::Ordering;
+    if req.uri().path() == "/api/health" {
+        return next.run(req).await;
+    }
+    struct Guard<'a>(&'a std::sync::atomic::AtomicUsize);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    let n = s.in_flight.fetch_add(1, Ordering::AcqRel);
+    let _guard = Guard(&s.in_flight);
+    if n >= s.max_in_flight {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("1"))],
+            axum::Json(serde_json::json!({"error": "overloaded", "message": "too many requests at once; try again shortly"})),
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Who is asking: the `Authorization: Bearer` token checked against `[auth]`
@@ -262,6 +302,7 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::map_response(json_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), shed))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

@@ -10,7 +10,8 @@
 //!   precision, property `code`), so that the peer overlays the same coordinates;
 //! - `dz_x_wards.csv`, `iz_x_wards.csv`: `a,b,area_m2,sliver,method` per piece;
 //! - `timing.json`: the DZ × wards overlay with population apportioned,
-//!   every run in milliseconds, and the checksums.
+//!   every run in milliseconds on rayon's default pool and on one thread,
+//!   the median time of each phase, and the checksums.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use geo::MultiPolygon;
-use needmap::analysis::boundaries::{overlay, Overlay, OverlayOptions};
+use needmap::analysis::boundaries::{overlay, overlay_timed, Overlay, OverlayOptions};
 use needmap::config::Config;
 use needmap::io::workspace::{load_workspace, LoadOptions};
 use serde_json::json;
@@ -89,50 +90,54 @@ id = "ward22_code"
     write_layer(&out.join("wards_bng.geojson"), &w_codes, &w_geo)?;
 
     let opts = OverlayOptions::default();
-    if std::env::var_os("OVERLAY_PROFILE").is_some() {
-        let t = Instant::now();
-        let p = needmap::analysis::boundaries::validate_layer(&dz_geo);
-        eprintln!(
-            "validate dz: {:.1} ms ({} problems)",
-            t.elapsed().as_secs_f64() * 1e3,
-            p.len()
-        );
-        let t = Instant::now();
-        let p = needmap::analysis::boundaries::validate_layer(&w_geo);
-        eprintln!(
-            "validate wards: {:.1} ms ({} problems)",
-            t.elapsed().as_secs_f64() * 1e3,
-            p.len()
-        );
-    }
     let o = overlay(&iz_geo, &w_geo, &opts);
     write_pieces(&out.join("iz_x_wards.csv"), &o, &iz_codes, &w_codes)?;
     eprintln!("IZ x wards: {} pieces, {:?}", o.pieces.len(), o.stats);
 
-    // Timed: DZ x wards overlay with population apportioned (as W4: pop × piece / zone area).
-    let mut runs_ms = Vec::new();
-    let mut last = None;
-    for _ in 0..repeats.max(1) {
-        let t = Instant::now();
-        let o = overlay(&dz_geo, &w_geo, &opts);
-        let (per_ward, outside) = o.apportion(&pop);
-        runs_ms.push(t.elapsed().as_secs_f64() * 1e3);
-        last = Some((o, per_ward, outside));
-    }
-    let Some((o, per_ward, outside)) = last else {
+    // Timed: DZ x wards overlay with population apportioned (as W4: pop × piece
+    // / zone area), on rayon's default pool and on a pool of one thread.
+    let run = || -> Result<Timed> {
+        let mut t = Timed::default();
+        for _ in 0..repeats.max(1) {
+            let start = Instant::now();
+            let (o, phases) = overlay_timed(&dz_geo, &w_geo, &opts);
+            let mid = Instant::now();
+            let (per_ward, outside) = o.apportion(&pop);
+            let end = Instant::now();
+            t.runs_ms.push((end - start).as_secs_f64() * 1e3);
+            t.phases.push([
+                phases.prepare_ms,
+                phases.pairs_ms,
+                phases.collect_ms,
+                (end - mid).as_secs_f64() * 1e3,
+            ]);
+            t.last = Some((o, per_ward, outside));
+        }
+        Ok(t)
+    };
+    let all = run()?;
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()?
+        .install(run)?;
+    let Some((o, per_ward, outside)) = all.last.as_ref() else {
         bail!("no run")
     };
-    write_pieces(&out.join("dz_x_wards.csv"), &o, &dz_codes, &w_codes)?;
-    let mut sorted = runs_ms.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
+    write_pieces(&out.join("dz_x_wards.csv"), o, &dz_codes, &w_codes)?;
     let area_km2: f64 = o.pieces.iter().map(|p| p.area_m2).sum::<f64>() / 1e6;
     let timing = json!({
         "workload": "DZ x wards overlay + population apportioned",
         "threads": rayon::current_num_threads(),
-        "runs_ms": runs_ms,
-        "median_ms": median,
-        "min_ms": sorted[0],
+        "runs_ms": all.runs_ms,
+        "median_ms": all.median_ms(),
+        "min_ms": all.min_ms(),
+        "phases_median_ms": all.phases_json(),
+        "one_thread": {
+            "runs_ms": one.runs_ms,
+            "median_ms": one.median_ms(),
+            "min_ms": one.min_ms(),
+            "phases_median_ms": one.phases_json(),
+        },
         "pieces": o.pieces.len(),
         "slivers": o.pieces.iter().filter(|p| p.sliver).count(),
         "area_km2": area_km2,
@@ -142,12 +147,51 @@ id = "ward22_code"
         "failures": o.failures.len(),
         "problems": o.a_problems.len() + o.b_problems.len(),
     });
+    for (name, t) in [("default pool", &all), ("one thread", &one)] {
+        eprintln!(
+            "DZ x wards, {name}: median {:.1} ms (min {:.1}); phases {}",
+            t.median_ms(),
+            t.min_ms(),
+            t.phases_json()
+        );
+    }
     std::fs::write(
         out.join("timing.json"),
         serde_json::to_string_pretty(&timing)?,
     )?;
     println!("{timing}");
     Ok(())
+}
+
+/// Runs of the timed workload: totals, phases and the last result.
+#[derive(Default)]
+struct Timed {
+    runs_ms: Vec<f64>,
+    /// Per run: prepare, pairs, collect, apportion.
+    phases: Vec<[f64; 4]>,
+    last: Option<(Overlay, Vec<f64>, f64)>,
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s.get(s.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+impl Timed {
+    fn median_ms(&self) -> f64 {
+        median(&self.runs_ms)
+    }
+
+    fn min_ms(&self) -> f64 {
+        self.runs_ms.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+
+    /// Median of each phase over the runs (validate + prepare, pairs, collect, apportion).
+    fn phases_json(&self) -> serde_json::Value {
+        let m = |k: usize| median(&self.phases.iter().map(|p| p[k]).collect::<Vec<_>>());
+        json!({"validate_prepare": m(0), "pairs": m(1), "collect": m(2), "apportion": m(3)})
+    }
 }
 
 fn write_layer(path: &Path, codes: &[&str], geoms: &[&MultiPolygon<f64>]) -> Result<()> {

@@ -4,7 +4,8 @@
 //! `../shared/geodata` (or `$NEEDMAP_GEODATA`) is absent.
 //!
 //! The side-by-side ratio against geopandas on the same files is
-//! `scripts/crosscheck_overlay.py`. Run with `cargo bench --bench overlay`.
+//! `scripts/crosscheck_overlay.py`. Run with `cargo bench --bench overlay`
+//! (on rayon's default pool, and on one thread).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,19 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let o = overlay(black_box(&dz), black_box(&wards), &opts);
             black_box(o.apportion(&pop))
+        })
+    });
+    // The same on a pool of one thread (geopandas runs on one).
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("thread pool");
+    g.bench_function("dz_x_wards_population_1_thread", |b| {
+        b.iter(|| {
+            one.install(|| {
+                let o = overlay(black_box(&dz), black_box(&wards), &opts);
+                black_box(o.apportion(&pop))
+            })
         })
     });
     g.finish();

@@ -528,3 +528,97 @@ fn designer_on_glasgow_city() {
     assert!(d.infeasible.is_empty(), "{:?}", d.infeasible);
     assert!(d.final_coterminosity > 0.5, "{}", d.final_coterminosity);
 }
+
+/// A star with a star-shaped hole around its centre, plus a second part (a
+/// smaller star) beside it: every ring kind the crossing path walks.
+fn holed_pair(rng: &mut Prng, cx: f64, cy: f64, r: f64) -> MultiPolygon<f64> {
+    let shell = star(rng, cx, cy, r, 24).0.remove(0).into_inner().0;
+    let mut hole = star(rng, cx, cy, 0.35 * r, 9).0.remove(0).into_inner().0;
+    hole.0.reverse();
+    let other = star(rng, cx + 2.5 * r, cy, 0.6 * r, 12).0.remove(0);
+    MultiPolygon(vec![geo::Polygon::new(shell, vec![hole]), other])
+}
+
+/// Polygons with holes and several parts against seeded stars: every pair
+/// equals `geo`'s clipping, and both exact paths are exercised (runs of
+/// edges that start inside the common box, holes crossed, parts missed).
+#[test]
+fn holes_and_parts_match_brute_force_clipping() {
+    let mut rng = Prng::new(6060);
+    let a: Vec<_> = (0..25)
+        .map(|_| {
+            let (x, y) = (rng.range(0.0, 6_000.0), rng.range(0.0, 6_000.0));
+            let r = rng.range(300.0, 900.0);
+            holed_pair(&mut rng, 310_000.0 + x, 650_000.0 + y, r)
+        })
+        .collect();
+    let b: Vec<_> = (0..40)
+        .map(|_| {
+            let (x, y) = (rng.range(0.0, 7_000.0), rng.range(0.0, 7_000.0));
+            let r = rng.range(100.0, 1_200.0);
+            star(&mut rng, 310_000.0 + x, 650_000.0 + y, r, 17)
+        })
+        .collect();
+    let o = overlay(&refs(&a), &refs(&b), &OverlayOptions::default());
+    assert!(o.a_problems.is_empty() && o.b_problems.is_empty());
+    let ours: BTreeMap<(u32, u32), f64> =
+        o.pieces.iter().map(|p| ((p.a, p.b), p.area_m2)).collect();
+    let mut compared = 0;
+    for (i, pa) in a.iter().enumerate() {
+        for (j, pb) in b.iter().enumerate() {
+            let brute = pa.intersection(pb).unsigned_area();
+            let mine = ours.get(&(i as u32, j as u32)).copied().unwrap_or(0.0);
+            assert!(
+                (mine - brute).abs() <= 1e-6 * brute.max(mine) + 1e-6,
+                "pair ({i}, {j}): {mine} vs {brute}"
+            );
+            compared += usize::from(brute > 0.0);
+        }
+    }
+    assert!(compared > 40, "only {compared} overlapping pairs");
+    assert!(
+        o.stats.crossing_pairs > 20 && o.stats.contained_pairs > 5,
+        "{:?}",
+        o.stats
+    );
+    // The same from the other side.
+    let t = overlay(&refs(&b), &refs(&a), &OverlayOptions::default());
+    for p in &t.pieces {
+        let x = ours[&(p.b, p.a)];
+        assert!((p.area_m2 - x).abs() <= 1e-9 * x, "{p:?} vs {x}");
+    }
+}
+
+/// A grid against the same grid turned by a small angle about a point
+/// inside it: long runs of edges crossing one another at shallow angles;
+/// each cell's pieces add up to the cell's area where the turned grid
+/// covers it, and `overlay_timed` gives the same overlay.
+#[test]
+fn turned_grid_pieces_add_up_and_timing_matches() {
+    use needmap::analysis::boundaries::overlay_timed;
+    let a = grid(6, 6, 100.0, 300_000.0, 700_000.0);
+    let (cx, cy, th) = (300_317.3, 700_283.9, 0.013_f64);
+    let turn = |mp: &MultiPolygon<f64>| -> MultiPolygon<f64> {
+        use geo::MapCoords;
+        mp.map_coords(|c| geo::Coord {
+            x: cx + (c.x - cx) * th.cos() - (c.y - cy) * th.sin(),
+            y: cy + (c.x - cx) * th.sin() + (c.y - cy) * th.cos(),
+        })
+    };
+    let big = grid(8, 8, 100.0, 299_900.0, 699_900.0);
+    let b: Vec<_> = big.iter().map(turn).collect();
+    let opts = OverlayOptions::default();
+    let o = overlay(&refs(&a), &refs(&b), &opts);
+    assert_eq!(o.stats.clipped_pairs, 0, "{:?}", o.stats);
+    // The turned 800 m grid covers the 600 m one wholly.
+    for i in 0..a.len() {
+        assert!(
+            (o.covered_m2(i) - 10_000.0).abs() < 1e-6,
+            "cell {i}: {}",
+            o.covered_m2(i)
+        );
+    }
+    let (t, phases) = overlay_timed(&refs(&a), &refs(&b), &opts);
+    assert_eq!(t, o);
+    assert!(phases.prepare_ms >= 0.0 && phases.pairs_ms >= 0.0);
+}

@@ -27,6 +27,7 @@ pub mod adjacency;
 pub mod coterminosity;
 pub mod designer;
 pub mod dissolve;
+mod edges;
 pub mod overlay;
 pub mod validate;
 
@@ -38,7 +39,7 @@ pub use coterminosity::{
 pub use designer::{design, Design, DesignProblem, DesignUnit, Infeasibility, UnitsPerParent};
 pub use dissolve::{dissolve, dissolve_units, Dissolved};
 pub use overlay::{
-    overlay, Overlay, OverlayOptions, OverlayPiece, OverlayStats, PairFailure, PieceMethod,
-    SliverTolerance,
+    overlay, overlay_timed, Overlay, OverlayOptions, OverlayPiece, OverlayStats, OverlayTimings,
+    PairFailure, PieceMethod, SliverTolerance,
 };
 pub use validate::{validate_layer, GeometryProblem, ProblemKind};

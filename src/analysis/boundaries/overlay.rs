@@ -1,23 +1,31 @@
 //! Intersection areas of two polygon layers `A` and `B` (metres).
 //!
-//! 1. Both layers are validated ([`super::validate`]); unusable geometries are
-//!    left out and reported.
+//! 1. Each polygon is validated ([`super::validate`]) and prepared once, in
+//!    the same pass: its ring edges in order under a shallow tree of boxes
+//!    over runs of consecutive edges ([`super::edges`]), which the validity
+//!    check uses too. Unusable geometries are left out and reported.
 //! 2. Candidate pairs come from an R-tree over the bounding boxes of `B`.
 //! 3. For each pair, the edges of both polygons inside the common box are
 //!    tested for any contact (crossing, touching or collinear overlap) with
-//!    exact orientation predicates (`geo`'s robust kernel), by a sweep over x.
+//!    exact orientation predicates (`geo`'s robust kernel). The side with
+//!    fewer edge runs in the common box is taken edge by edge against the
+//!    other's tree; runs and edges wholly on one side of an edge's line are
+//!    skipped by a floating-point side test trusted only well beyond its
+//!    rounding error.
 //!    - **No contact**: every ring of `A` lies wholly inside or wholly outside
 //!      `B`, and every ring of `B` wholly inside or outside `A`. By Green's
 //!      theorem the boundary of `A ∩ B` is the rings of `A` inside `B` plus
 //!      the rings of `B` inside `A`, so the area is the sum of their
-//!      (signed: shell +, hole −) ring areas, with one point-in-polygon test
+//!      (signed: shell +, hole −) ring areas, with one exact point location
 //!      per ring. Exact, no clipping. Most small areas lie wholly in one unit.
 //!    - **Proper crossings only** (every contact is a crossing interior to
-//!      both edges): each edge is split at its crossings and each piece whose
-//!      midpoint lies inside the other polygon adds its `x dy − y dx` term
-//!      (ring orientation corrected); the sum over both boundaries is twice
-//!      the area of `A ∩ B` (Green's theorem again). A midpoint within
-//!      1e-9 of the box size of the other boundary sends the pair to clipping.
+//!      both edges): each edge is split at its crossings and each piece
+//!      inside the other polygon adds its `x dy − y dx` term (ring
+//!      orientation corrected); the sum over both boundaries is twice the
+//!      area of `A ∩ B` (Green's theorem again). Inside or outside is known
+//!      without testing each piece: it flips at every crossing along a run
+//!      of consecutive edges, and a run starts either just after an edge
+//!      outside the common box (outside) or at a vertex located exactly.
 //!    - **Degenerate contact** (touching, a vertex on an edge, collinear
 //!      overlap): the pair is clipped with `geo`'s `BooleanOps`, inside
 //!      `catch_unwind`; a panic is reported and the area is estimated by
@@ -29,18 +37,21 @@
 //!    kept in the output, flagged, so that callers report them rather than
 //!    count them as splits.
 //!
-//! Work is parallel over `A` (rayon); pieces are sorted by `(a, b)`.
+//! Work is parallel over `A` (rayon, runs of polygons per task, buffers
+//! reused per thread); pieces are sorted by `(a, b)`. [`overlay_timed`]
+//! gives the time of each phase.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
 
-use geo::algorithm::kernels::{Kernel, Orientation, RobustKernel};
+use geo::algorithm::kernels::Orientation;
 use geo::{Area as _, BooleanOps, BoundingRect, Coord, MultiPolygon};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
-use super::validate::{validate_layer, GeometryProblem};
-use crate::spatial::PreparedPolygon;
+use super::edges::{box_meet, boxes_meet, edge_box, on_segment, orient, RingEdges};
+use super::validate::{check_rings, usable_area, GeometryProblem};
 
 /// When a piece counts as a sliver (generalisation noise, not a split).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -231,165 +242,44 @@ fn starts(pieces: &[OverlayPiece], n: usize) -> Vec<usize> {
     start
 }
 
-/// A ring: its signed contribution (shell +area, hole −area), box and first vertex.
-struct Ring {
-    contribution_m2: f64,
-    bbox: [f64; 4],
-    first: Coord<f64>,
-}
-
-/// Edges per chunk (consecutive ring edges share a box for the window filter).
-const CHUNK: usize = 16;
-
-/// A polygon prepared for the pair tests.
+/// A polygon prepared for the pair tests (once per overlay).
 struct Shape {
     bbox: [f64; 4],
     area_m2: f64,
-    rings: Vec<Ring>,
-    /// Every edge `[x0, y0, x1, y1]`.
-    edges: Vec<[f64; 4]>,
-    /// Per edge: +1 when its ring runs in the positive sense for the region
-    /// (shell counter-clockwise, hole clockwise), −1 otherwise.
-    edge_sign: Vec<f64>,
-    /// Boxes of runs of up to [`CHUNK`] consecutive edges: `(first, end, box)`.
-    chunks: Vec<(usize, usize, [f64; 4])>,
-    prep: PreparedPolygon,
+    edges: RingEdges,
     /// Usable (not excluded).
     usable: bool,
     /// Passed every validity check.
     valid: bool,
 }
 
-fn ring_area(c: &[Coord<f64>]) -> f64 {
-    signed_ring_area(c).abs()
-}
-
-/// Shoelace area, positive for a counter-clockwise ring.
-fn signed_ring_area(c: &[Coord<f64>]) -> f64 {
-    if c.len() < 3 {
-        return 0.0;
-    }
-    // Shoelace relative to the first vertex, for precision far from the origin.
-    let o = c[0];
-    let mut s = 0.0;
-    for w in c.windows(2) {
-        s += (w[0].x - o.x) * (w[1].y - o.y) - (w[1].x - o.x) * (w[0].y - o.y);
-    }
-    s / 2.0
-}
-
-fn bbox_of(c: &[Coord<f64>]) -> [f64; 4] {
-    let mut b = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    for p in c {
-        b[0] = b[0].min(p.x);
-        b[1] = b[1].min(p.y);
-        b[2] = b[2].max(p.x);
-        b[3] = b[3].max(p.y);
-    }
-    b
-}
-
 impl Shape {
-    fn new(mp: &MultiPolygon<f64>, problem: Option<&GeometryProblem>) -> Shape {
-        let usable = problem.is_none_or(|p| !p.excluded);
-        let valid = problem.is_none();
-        if !usable {
-            return Shape {
-                bbox: [0.0; 4],
-                area_m2: 0.0,
-                rings: Vec::new(),
-                edges: Vec::new(),
-                edge_sign: Vec::new(),
-                chunks: Vec::new(),
-                prep: PreparedPolygon::new(&MultiPolygon(vec![])),
-                usable,
-                valid,
-            };
-        }
-        let mut rings = Vec::new();
-        let mut edges = Vec::new();
-        let mut edge_sign = Vec::new();
-        for poly in &mp.0 {
-            for (ri, ring) in std::iter::once(poly.exterior())
-                .chain(poly.interiors())
-                .enumerate()
-            {
-                let c = &ring.0;
-                let a = ring_area(c);
-                let ccw = signed_ring_area(c) > 0.0;
-                let sign = if ccw == (ri == 0) { 1.0 } else { -1.0 };
-                rings.push(Ring {
-                    contribution_m2: if ri == 0 { a } else { -a },
-                    bbox: bbox_of(c),
-                    first: c[0],
-                });
-                for w in c.windows(2) {
-                    if w[0] != w[1] {
-                        edges.push([w[0].x, w[0].y, w[1].x, w[1].y]);
-                        edge_sign.push(sign);
-                    }
-                }
+    /// Validate geometry `index` and prepare it: the shape and its problem, if any.
+    fn prepare(index: u32, mp: &MultiPolygon<f64>) -> (Shape, Option<GeometryProblem>) {
+        let area_m2 = match usable_area(index, mp) {
+            Ok(a) => a,
+            Err(p) => {
+                let s = Shape {
+                    bbox: [0.0; 4],
+                    area_m2: 0.0,
+                    edges: RingEdges::default(),
+                    usable: false,
+                    valid: false,
+                };
+                return (s, Some(p));
             }
-        }
-        let bbox = mp
-            .bounding_rect()
-            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y])
-            .unwrap_or([0.0; 4]);
-        Shape {
-            bbox,
-            area_m2: mp.unsigned_area(),
-            rings,
-            chunks: (0..edges.len())
-                .step_by(CHUNK)
-                .map(|k| {
-                    let end = (k + CHUNK).min(edges.len());
-                    let mut b = edge_box(&edges[k]);
-                    for e in &edges[k + 1..end] {
-                        let x = edge_box(e);
-                        b = [
-                            b[0].min(x[0]),
-                            b[1].min(x[1]),
-                            b[2].max(x[2]),
-                            b[3].max(x[3]),
-                        ];
-                    }
-                    (k, end, b)
-                })
-                .collect(),
+        };
+        let edges = RingEdges::new(mp);
+        let problem = check_rings(index, mp, &edges);
+        let s = Shape {
+            bbox: edges.bbox,
+            area_m2,
             edges,
-            edge_sign,
-            prep: PreparedPolygon::new(mp),
-            usable,
-            valid,
-        }
+            usable: true,
+            valid: problem.is_none(),
+        };
+        (s, problem)
     }
-}
-
-fn boxes_meet(a: &[f64; 4], b: &[f64; 4]) -> bool {
-    a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
-}
-
-fn edge_box(e: &[f64; 4]) -> [f64; 4] {
-    [
-        e[0].min(e[2]),
-        e[1].min(e[3]),
-        e[0].max(e[2]),
-        e[1].max(e[3]),
-    ]
-}
-
-fn orient(p: Coord<f64>, q: Coord<f64>, r: Coord<f64>) -> Orientation {
-    RobustKernel::orient2d(p, q, r)
-}
-
-/// `r` (collinear with `p`-`q`) lies within the box of `p`-`q`.
-fn on_segment(p: Coord<f64>, q: Coord<f64>, r: Coord<f64>) -> bool {
-    r.x >= p.x.min(q.x) && r.x <= p.x.max(q.x) && r.y >= p.y.min(q.y) && r.y <= p.y.max(q.y)
 }
 
 /// Exact test: the closed segments share at least one point.
@@ -409,20 +299,12 @@ pub(crate) fn segments_meet(e: &[f64; 4], f: &[f64; 4]) -> bool {
         || (o4 == Orientation::Collinear && on_segment(q1, q2, p2))
 }
 
-/// How the boundaries of a pair meet inside their common box.
-enum Contacts {
-    /// Not at all.
-    None,
-    /// Only at proper crossings (each point interior to both edges, not
-    /// collinear): `(edge of a, edge of b, parameter on a, parameter on b, point)`.
-    Proper(Vec<Crossing>),
-    /// Touching, collinear overlap, or a vertex on an edge.
-    Degenerate,
-}
-
+/// A proper crossing: edge `ea` of `a` at parameter `ta` meets edge `eb` of
+/// `b` at parameter `tb`, at `at`.
+#[derive(Clone, Copy)]
 struct Crossing {
-    ea: usize,
-    eb: usize,
+    ea: u32,
+    eb: u32,
     ta: f64,
     tb: f64,
     at: Coord<f64>,
@@ -437,9 +319,13 @@ fn contact(e: &[f64; 4], f: &[f64; 4]) -> Result<Option<(f64, f64, Coord<f64>)>,
     let (q1, q2) = (Coord { x: f[0], y: f[1] }, Coord { x: f[2], y: f[3] });
     let o1 = orient(p1, p2, q1);
     let o2 = orient(p1, p2, q2);
+    use Orientation::Collinear;
+    if o1 != Collinear && o2 != Collinear && o1 == o2 {
+        // Both ends of f strictly on one side of e's line: no contact.
+        return Ok(None);
+    }
     let o3 = orient(q1, q2, p1);
     let o4 = orient(q1, q2, p2);
-    use Orientation::Collinear;
     if o1 != Collinear && o2 != Collinear && o3 != Collinear && o4 != Collinear {
         if o1 != o2 && o3 != o4 {
             // Proper crossing: parameters relative to p1 for precision.
@@ -464,43 +350,56 @@ fn contact(e: &[f64; 4], f: &[f64; 4]) -> Result<Option<(f64, f64, Coord<f64>)>,
     }
 }
 
-/// The edges of `s` whose box meets `w`: `(edge index, box)`.
-fn edges_in(s: &Shape, w: &[f64; 4], out: &mut Vec<(usize, [f64; 4])>) {
-    out.clear();
-    for &(k, end, cb) in &s.chunks {
-        if !boxes_meet(&cb, w) {
-            continue;
-        }
-        for i in k..end {
-            let bx = edge_box(&s.edges[i]);
-            if boxes_meet(&bx, w) {
-                out.push((i, bx));
-            }
-        }
-    }
+/// Buffers reused from pair to pair on one thread.
+#[derive(Default)]
+struct Scratch {
+    candidates: Vec<u32>,
+    crossings: Vec<Crossing>,
+    la: Vec<u32>,
+    lb: Vec<u32>,
+    ea: Vec<u32>,
+    eb: Vec<u32>,
+    split_a: Vec<(u32, f64, Coord<f64>)>,
+    split_b: Vec<(u32, f64, Coord<f64>)>,
 }
 
-/// All contacts between the boundaries of `a` and `b` inside the box `w`
-/// (a sweep over x; each edge is tested against the active edges of the other).
-fn contacts(
-    ea: &mut [(usize, [f64; 4])],
-    eb: &mut [(usize, [f64; 4])],
-    a: &Shape,
-    b: &Shape,
-) -> Contacts {
-    let mut out = Vec::new();
-    if ea.is_empty() || eb.is_empty() {
-        return Contacts::None;
+/// All contacts between the boundaries of `a` and `b` inside the box `w`.
+///
+/// The leaves (runs of edges) of `b` meeting `w` are listed first: none, no
+/// contact. Otherwise the side with fewer leaves in `w` is taken edge by
+/// edge (for small areas against larger units, the unit's few long edges
+/// near the area): an edge whose part inside `w` lies on one side of its own
+/// line is skipped (it passes `w` by), and the other side's tree is searched
+/// within the edge's box, skipping leaves beside the edge's line and edges
+/// with both ends on one side of it. The remaining pairs are tested exactly.
+/// Proper crossings go to `scratch.crossings`; false at the first degenerate
+/// contact.
+fn contacts(a: &Shape, b: &Shape, w: &[f64; 4], scratch: &mut Scratch) -> bool {
+    let Scratch {
+        crossings: out,
+        la,
+        lb,
+        ..
+    } = scratch;
+    out.clear();
+    let (ta, tb) = (&a.edges, &b.edges);
+    leaves_in(tb, w, lb);
+    if lb.is_empty() {
+        return true;
     }
-    let test = |i: usize, j: usize, out: &mut Vec<Crossing>| -> bool {
-        match contact(&a.edges[i], &b.edges[j]) {
+    let b_outer = lb.len() <= ta.leaf_count() || {
+        leaves_in(ta, w, la);
+        lb.len() <= la.len()
+    };
+    let mut found = |i: usize, j: usize| -> bool {
+        match contact(&ta.edges[i], &tb.edges[j]) {
             Ok(None) => true,
-            Ok(Some((ta, tb, at))) => {
+            Ok(Some((t, u, at))) => {
                 out.push(Crossing {
-                    ea: i,
-                    eb: j,
-                    ta,
-                    tb,
+                    ea: i as u32,
+                    eb: j as u32,
+                    ta: t,
+                    tb: u,
                     at,
                 });
                 true
@@ -508,138 +407,196 @@ fn contacts(
             Err(()) => false,
         }
     };
-    ea.sort_by(|x, y| x.1[0].total_cmp(&y.1[0]));
-    eb.sort_by(|x, y| x.1[0].total_cmp(&y.1[0]));
-    let (mut ia, mut ib) = (0, 0);
-    let mut active_a: Vec<usize> = Vec::new();
-    let mut active_b: Vec<usize> = Vec::new();
-    while ia < ea.len() || ib < eb.len() {
-        let take_a = ib >= eb.len() || (ia < ea.len() && ea[ia].1[0] <= eb[ib].1[0]);
-        if take_a {
-            let (i, be) = ea[ia];
-            active_b.retain(|&k| eb[k].1[2] >= be[0]);
-            for &k in &active_b {
-                let (j, bf) = eb[k];
-                if bf[1] <= be[3] && be[1] <= bf[3] && !test(i, j, &mut out) {
-                    return Contacts::Degenerate;
+    // Every edge of the `outer` leaves against the `inner` tree; `pair`
+    // orders (outer edge, inner edge) as (edge of a, edge of b).
+    let sweep = |outer: &RingEdges,
+                 leaves: &[u32],
+                 inner: &RingEdges,
+                 pair: &mut dyn FnMut(usize, usize) -> bool|
+     -> bool {
+        for &k in leaves {
+            for j in outer.leaf_edges(k as usize) {
+                let f = &outer.edges[j];
+                let bf = box_meet(&edge_box(f), w);
+                if beside(f, &bf) {
+                    continue;
+                }
+                let clear = inner.visit_leaves(&bf, &mut |ki| {
+                    if beside(f, &box_meet(inner.leaf_box(ki), &bf)) {
+                        return true;
+                    }
+                    inner.leaf_edges(ki).all(|i| {
+                        let e = &inner.edges[i];
+                        one_side(f, e) || !boxes_meet(&edge_box(e), &bf) || pair(j, i)
+                    })
+                });
+                if !clear {
+                    return false;
                 }
             }
-            active_a.push(ia);
-            ia += 1;
-        } else {
-            let (j, bf) = eb[ib];
-            active_a.retain(|&k| ea[k].1[2] >= bf[0]);
-            for &k in &active_a {
-                let (i, be) = ea[k];
-                if bf[1] <= be[3] && be[1] <= bf[3] && !test(i, j, &mut out) {
-                    return Contacts::Degenerate;
-                }
-            }
-            active_b.push(ib);
-            ib += 1;
         }
-    }
-    if out.is_empty() {
-        Contacts::None
+        true
+    };
+    if b_outer {
+        sweep(tb, lb, ta, &mut |j, i| found(i, j))
     } else {
-        Contacts::Proper(out)
+        sweep(ta, la, tb, &mut |i, j| found(i, j))
     }
 }
 
-/// Inside test with a margin: `None` when the point lies within `tol` (in x)
-/// of a boundary crossing of its horizontal line, where rounding could flip it.
-fn inside_clear(p: &PreparedPolygon, x: f64, y: f64, tol: f64, buf: &mut Vec<f64>) -> Option<bool> {
-    p.crossings(y, buf);
-    let mut n = 0;
-    for &xi in buf.iter() {
-        if (xi - x).abs() <= tol {
-            return None;
-        }
-        if xi > x {
-            n += 1;
-        }
+/// Side of the point `(x, y)` from the line through edge `e`: 1 left, −1
+/// right, 0 when the floating-point value is within a bound well above its
+/// rounding error of zero (the exact predicates then decide).
+#[inline]
+fn side(e: &[f64; 4], x: f64, y: f64) -> i8 {
+    let (u, v) = ((x - e[0]) * (e[3] - e[1]), (y - e[1]) * (e[2] - e[0]));
+    let d = u - v;
+    let bound = 1e-12 * (u.abs() + v.abs());
+    if d > bound {
+        -1
+    } else if d < -bound {
+        1
+    } else {
+        0
     }
-    Some(n % 2 == 1)
 }
 
-/// Sum of the cross-product terms of the pieces of `s`'s edges (split at the
-/// crossings in `splits`, sorted by edge then parameter) that lie inside
-/// `other`, relative to origin `o`: twice a signed area.
-fn inside_pieces(
+/// Both ends of `f` lie strictly on one side of the line through `e`, so
+/// the two edges cannot meet.
+#[inline]
+fn one_side(e: &[f64; 4], f: &[f64; 4]) -> bool {
+    let s = side(e, f[0], f[1]);
+    s != 0 && side(e, f[2], f[3]) == s
+}
+
+/// Whether the box `b` lies strictly on one side of the line through edge
+/// `e`, so that no segment inside `b` can meet `e` (true for an empty box).
+fn beside(e: &[f64; 4], b: &[f64; 4]) -> bool {
+    if b[0] > b[2] || b[1] > b[3] {
+        return true;
+    }
+    let s = side(e, b[0], b[1]);
+    s != 0 && side(e, b[2], b[1]) == s && side(e, b[0], b[3]) == s && side(e, b[2], b[3]) == s
+}
+
+/// The leaves of `t` whose box meets `w`.
+fn leaves_in(t: &RingEdges, w: &[f64; 4], out: &mut Vec<u32>) {
+    out.clear();
+    t.visit_leaves(w, &mut |k| {
+        out.push(k as u32);
+        true
+    });
+}
+
+/// Twice the signed area term of the segment `p`-`q` relative to `o`.
+fn cross(p: Coord<f64>, q: Coord<f64>, o: Coord<f64>) -> f64 {
+    (p.x - o.x) * (q.y - o.y) - (q.x - o.x) * (p.y - o.y)
+}
+
+/// Sum of the cross-product terms (relative to `o`, ring sense corrected) of
+/// the parts of `s`'s boundary inside `other`: twice a signed area. `edges`
+/// are the edges of `s` whose box meets `w` (the common box), in order;
+/// `splits` the crossings on them, sorted by edge then parameter.
+///
+/// Inside/outside is tracked along each run of consecutive edges: it flips
+/// at every crossing (all are proper), and a run starts either after an edge
+/// outside `w` (so at a vertex outside `other`'s box: outside) or with one
+/// exact point location of its first vertex. `None` when that vertex lies
+/// on `other`'s boundary (not expected once contacts are proper).
+fn boundary_inside(
     s: &Shape,
-    edges: &[(usize, [f64; 4])],
-    splits: &[(usize, f64, Coord<f64>)],
+    edges: &[u32],
+    splits: &[(u32, f64, Coord<f64>)],
     other: &Shape,
+    w: &[f64; 4],
     o: Coord<f64>,
-    tol: f64,
-    buf: &mut Vec<f64>,
 ) -> Option<f64> {
+    let t = &s.edges;
     let mut sum = 0.0;
-    let mut pts: Vec<Coord<f64>> = Vec::new();
-    for &(i, _) in edges {
-        let e = &s.edges[i];
-        let (p, q) = (Coord { x: e[0], y: e[1] }, Coord { x: e[2], y: e[3] });
-        pts.clear();
-        pts.push(p);
-        let k = splits.partition_point(|x| x.0 < i);
-        pts.extend(splits[k..].iter().take_while(|x| x.0 == i).map(|x| x.2));
-        pts.push(q);
-        let mut part = 0.0;
-        for w in pts.windows(2) {
-            let (m_x, m_y) = ((w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0);
-            let inside = inside_clear(&other.prep, m_x, m_y, tol, buf)?;
-            if inside {
-                part += (w[0].x - o.x) * (w[1].y - o.y) - (w[1].x - o.x) * (w[0].y - o.y);
-            }
+    let mut k = 0;
+    let mut prev = usize::MAX;
+    let mut inside = false;
+    for &i in edges {
+        let i = i as usize;
+        let ring = &t.rings[t.edge_ring[i] as usize];
+        if !(i == prev.wrapping_add(1) && i != ring.start) {
+            let before = if i == ring.start { ring.end - 1 } else { i - 1 };
+            inside = if boxes_meet(&edge_box(&t.edges[before]), w) {
+                let e = &t.edges[i];
+                other.edges.locate(e[0], e[1])?
+            } else {
+                false
+            };
         }
-        sum += s.edge_sign[i] * part;
+        let e = &t.edges[i];
+        let mut from = Coord { x: e[0], y: e[1] };
+        let mut part = 0.0;
+        while k < splits.len() && (splits[k].0 as usize) < i {
+            k += 1;
+        }
+        while k < splits.len() && splits[k].0 as usize == i {
+            let at = splits[k].2;
+            if inside {
+                part += cross(from, at, o);
+            }
+            inside = !inside;
+            from = at;
+            k += 1;
+        }
+        if inside {
+            part += cross(from, Coord { x: e[2], y: e[3] }, o);
+        }
+        sum += ring.sense() * part;
+        prev = i;
     }
     Some(sum)
 }
 
 /// Area of `a ∩ b` from the pieces of both boundaries inside the other
-/// (Green's theorem), when the boundaries meet only at proper crossings.
-/// `None` when a piece's midpoint lies too close to the other boundary.
-fn crossing_area(
-    a: &Shape,
-    b: &Shape,
-    ea: &[(usize, [f64; 4])],
-    eb: &[(usize, [f64; 4])],
-    crossings: &[Crossing],
-    w: &[f64; 4],
-) -> Option<f64> {
-    let mut split_a: Vec<(usize, f64, Coord<f64>)> =
-        crossings.iter().map(|c| (c.ea, c.ta, c.at)).collect();
-    let mut split_b: Vec<(usize, f64, Coord<f64>)> =
-        crossings.iter().map(|c| (c.eb, c.tb, c.at)).collect();
-    let by_edge = |x: &(usize, f64, Coord<f64>), y: &(usize, f64, Coord<f64>)| {
+/// (Green's theorem), when the boundaries meet only at proper crossings
+/// (in `scratch.crossings`). `None` when a point could not be located.
+fn crossing_area(a: &Shape, b: &Shape, w: &[f64; 4], scratch: &mut Scratch) -> Option<f64> {
+    let Scratch {
+        crossings,
+        ea,
+        eb,
+        split_a,
+        split_b,
+        ..
+    } = scratch;
+    split_a.clear();
+    split_b.clear();
+    split_a.extend(crossings.iter().map(|c| (c.ea, c.ta, c.at)));
+    split_b.extend(crossings.iter().map(|c| (c.eb, c.tb, c.at)));
+    let by_edge = |x: &(u32, f64, Coord<f64>), y: &(u32, f64, Coord<f64>)| {
         x.0.cmp(&y.0).then(x.1.total_cmp(&y.1))
     };
-    split_a.sort_by(by_edge);
-    split_b.sort_by(by_edge);
+    split_a.sort_unstable_by(by_edge);
+    split_b.sort_unstable_by(by_edge);
+    a.edges.edges_in(w, ea);
+    b.edges.edges_in(w, eb);
+
     let o = Coord { x: w[0], y: w[1] };
-    let scale = (w[2] - w[0]).abs().max((w[3] - w[1]).abs()).max(1.0);
-    let tol = scale * 1e-9;
-    let mut buf = Vec::new();
-    let sa = inside_pieces(a, ea, &split_a, b, o, tol, &mut buf)?;
-    let sb = inside_pieces(b, eb, &split_b, a, o, tol, &mut buf)?;
+    let sa = boundary_inside(a, ea, split_a, b, w, o)?;
+    let sb = boundary_inside(b, eb, split_b, a, w, o)?;
     Some(((sa + sb) / 2.0).max(0.0))
 }
 
-/// Area of `a ∩ b` when their boundaries do not meet.
-fn contained_area(a: &Shape, b: &Shape) -> f64 {
+/// Area of `a ∩ b` when their boundaries do not meet: the rings of each
+/// inside the other, located exactly by their first vertex.
+fn contained_area(a: &Shape, b: &Shape) -> Option<f64> {
     let mut s = 0.0;
-    for r in &a.rings {
-        if boxes_meet(&r.bbox, &b.bbox) && b.prep.contains(r.first.x, r.first.y) {
-            s += r.contribution_m2;
+    for (x, y) in [(a, b), (b, a)] {
+        for r in &x.edges.rings {
+            if boxes_meet(&r.bbox, &y.bbox) {
+                let p = &x.edges.edges[r.start];
+                if y.edges.locate(p[0], p[1])? {
+                    s += r.contribution_m2();
+                }
+            }
         }
     }
-    for r in &b.rings {
-        if boxes_meet(&r.bbox, &a.bbox) && a.prep.contains(r.first.x, r.first.y) {
-            s += r.contribution_m2;
-        }
-    }
-    s.max(0.0)
+    Some(s.max(0.0))
 }
 
 /// The parts of `mp` whose box meets `w` (all of it when it has one part).
@@ -671,7 +628,8 @@ fn clipped_area(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, w: &[f64; 4]) -> R
     })
 }
 
-/// Area of `a ∩ b` estimated from cell centres of a 256 × 256 grid over `w`.
+/// Area of `a ∩ b` estimated from cell centres of a 256 × 256 grid over `w`
+/// (centres on a boundary count as outside).
 fn estimated_area(a: &Shape, b: &Shape, w: &[f64; 4]) -> f64 {
     const N: usize = 256;
     let (dx, dy) = ((w[2] - w[0]) / N as f64, (w[3] - w[1]) / N as f64);
@@ -680,7 +638,7 @@ fn estimated_area(a: &Shape, b: &Shape, w: &[f64; 4]) -> f64 {
         let y = w[1] + (j as f64 + 0.5) * dy;
         for i in 0..N {
             let x = w[0] + (i as f64 + 0.5) * dx;
-            if a.prep.contains(x, y) && b.prep.contains(x, y) {
+            if a.edges.locate(x, y) == Some(true) && b.edges.locate(x, y) == Some(true) {
                 hits += 1;
             }
         }
@@ -688,7 +646,22 @@ fn estimated_area(a: &Shape, b: &Shape, w: &[f64; 4]) -> f64 {
     hits as f64 * dx * dy
 }
 
-type PairResult = (Vec<OverlayPiece>, Vec<PairFailure>, OverlayStats);
+/// Pieces, failures and counts from a run of A's polygons.
+type ChunkResult = (Vec<OverlayPiece>, Vec<PairFailure>, OverlayStats);
+
+/// Wall-clock time of the phases of one overlay, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct OverlayTimings {
+    /// Validation and preparation of both layers (edge arrays and box trees).
+    pub prepare_ms: f64,
+    /// Candidate pairs (R-tree) and the area of every pair.
+    pub pairs_ms: f64,
+    /// Merging the per-thread results.
+    pub collect_ms: f64,
+}
+
+/// A's polygons per parallel task.
+const A_PER_TASK: usize = 16;
 
 /// Overlay layer `a` on layer `b` (polygons in metres).
 pub fn overlay(
@@ -696,21 +669,36 @@ pub fn overlay(
     b: &[&MultiPolygon<f64>],
     options: &OverlayOptions,
 ) -> Overlay {
-    let a_problems = validate_layer(a);
-    let b_problems = validate_layer(b);
-    let shapes = |geoms: &[&MultiPolygon<f64>], problems: &[GeometryProblem]| -> Vec<Shape> {
-        let mut by_index: Vec<Option<&GeometryProblem>> = vec![None; geoms.len()];
-        for p in problems {
-            by_index[p.index as usize] = Some(p);
-        }
-        geoms
+    overlay_timed(a, b, options).0
+}
+
+/// [`overlay`], with the time taken by each phase.
+pub fn overlay_timed(
+    a: &[&MultiPolygon<f64>],
+    b: &[&MultiPolygon<f64>],
+    options: &OverlayOptions,
+) -> (Overlay, OverlayTimings) {
+    let t0 = Instant::now();
+    let prepare = |geoms: &[&MultiPolygon<f64>]| -> (Vec<Shape>, Vec<GeometryProblem>) {
+        let both: Vec<(Shape, Option<GeometryProblem>)> = geoms
             .par_iter()
-            .zip(by_index.par_iter())
-            .map(|(g, p)| Shape::new(g, *p))
-            .collect()
+            .enumerate()
+            .with_min_len(A_PER_TASK)
+            .map(|(i, g)| Shape::prepare(i as u32, g))
+            .collect();
+        let mut problems = Vec::new();
+        let shapes = both
+            .into_iter()
+            .map(|(s, p)| {
+                problems.extend(p);
+                s
+            })
+            .collect();
+        (shapes, problems)
     };
-    let sa = shapes(a, &a_problems);
-    let sb = shapes(b, &b_problems);
+    let (sa, a_problems) = prepare(a);
+    let (sb, b_problems) = prepare(b);
+    let t1 = Instant::now();
     let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>> = RTree::bulk_load(
         sb.iter()
             .enumerate()
@@ -724,84 +712,81 @@ pub fn overlay(
             .collect(),
     );
     let tol = options.sliver;
-    let per_a: Vec<PairResult> = sa
-        .par_iter()
-        .enumerate()
-        .map(|(i, s)| {
+    let indices: Vec<usize> = (0..sa.len()).collect();
+    let per_chunk: Vec<ChunkResult> = indices
+        .par_chunks(A_PER_TASK)
+        .map_init(Scratch::default, |scratch, chunk| {
             let mut pieces = Vec::new();
             let mut failures = Vec::new();
             let mut stats = OverlayStats::default();
-            if !s.usable {
-                return (pieces, failures, stats);
-            }
-            let (mut ea, mut eb) = (Vec::new(), Vec::new());
-            let env = AABB::from_corners([s.bbox[0], s.bbox[1]], [s.bbox[2], s.bbox[3]]);
-            let mut cands: Vec<u32> = tree
-                .locate_in_envelope_intersecting(&env)
-                .map(|e| e.data)
-                .collect();
-            cands.sort_unstable();
-            for j in cands {
-                let t = &sb[j as usize];
-                stats.candidate_pairs += 1;
-                let w = [
-                    s.bbox[0].max(t.bbox[0]),
-                    s.bbox[1].max(t.bbox[1]),
-                    s.bbox[2].min(t.bbox[2]),
-                    s.bbox[3].min(t.bbox[3]),
-                ];
-                let exact = if s.valid && t.valid {
-                    edges_in(s, &w, &mut ea);
-                    edges_in(t, &w, &mut eb);
-                    match contacts(&mut ea, &mut eb, s, t) {
-                        Contacts::None => Some((contained_area(s, t), PieceMethod::Contained)),
-                        Contacts::Proper(cr) => crossing_area(s, t, &ea, &eb, &cr, &w)
-                            .map(|x| (x, PieceMethod::Crossings)),
-                        Contacts::Degenerate => None,
-                    }
-                } else {
-                    None
-                };
-                let (area, method) = if let Some((x, m)) = exact {
-                    match m {
-                        PieceMethod::Contained => stats.contained_pairs += 1,
-                        _ => stats.crossing_pairs += 1,
-                    }
-                    (x, m)
-                } else {
-                    match clipped_area(a[i], b[j as usize], &w) {
-                        Ok(x) => {
-                            stats.clipped_pairs += 1;
-                            (x, PieceMethod::Clipped)
-                        }
-                        Err(message) => {
-                            stats.estimated_pairs += 1;
-                            failures.push(PairFailure {
-                                a: i as u32,
-                                b: j,
-                                message,
-                            });
-                            (estimated_area(s, t, &w), PieceMethod::Estimated)
-                        }
-                    }
-                };
-                if area > 0.0 {
-                    pieces.push(OverlayPiece {
-                        a: i as u32,
-                        b: j,
-                        area_m2: area,
-                        sliver: tol.is_sliver(area, s.area_m2, t.area_m2),
-                        method,
-                    });
+            for &i in chunk {
+                let s = &sa[i];
+                if !s.usable {
+                    continue;
                 }
+                let env = AABB::from_corners([s.bbox[0], s.bbox[1]], [s.bbox[2], s.bbox[3]]);
+                let mut cands = std::mem::take(&mut scratch.candidates);
+                cands.clear();
+                cands.extend(tree.locate_in_envelope_intersecting(&env).map(|e| e.data));
+                cands.sort_unstable();
+                for &j in &cands {
+                    let t = &sb[j as usize];
+                    stats.candidate_pairs += 1;
+                    let w = box_meet(&s.bbox, &t.bbox);
+                    let exact = if s.valid && t.valid {
+                        if !contacts(s, t, &w, scratch) {
+                            None
+                        } else if scratch.crossings.is_empty() {
+                            contained_area(s, t).map(|x| (x, PieceMethod::Contained))
+                        } else {
+                            crossing_area(s, t, &w, scratch).map(|x| (x, PieceMethod::Crossings))
+                        }
+                    } else {
+                        None
+                    };
+                    let (area, method) = if let Some((x, m)) = exact {
+                        match m {
+                            PieceMethod::Contained => stats.contained_pairs += 1,
+                            _ => stats.crossing_pairs += 1,
+                        }
+                        (x, m)
+                    } else {
+                        match clipped_area(a[i], b[j as usize], &w) {
+                            Ok(x) => {
+                                stats.clipped_pairs += 1;
+                                (x, PieceMethod::Clipped)
+                            }
+                            Err(message) => {
+                                stats.estimated_pairs += 1;
+                                failures.push(PairFailure {
+                                    a: i as u32,
+                                    b: j,
+                                    message,
+                                });
+                                (estimated_area(s, t, &w), PieceMethod::Estimated)
+                            }
+                        }
+                    };
+                    if area > 0.0 {
+                        pieces.push(OverlayPiece {
+                            a: i as u32,
+                            b: j,
+                            area_m2: area,
+                            sliver: tol.is_sliver(area, s.area_m2, t.area_m2),
+                            method,
+                        });
+                    }
+                }
+                scratch.candidates = cands;
             }
             (pieces, failures, stats)
         })
         .collect();
-    let mut pieces = Vec::new();
+    let t2 = Instant::now();
+    let mut pieces = Vec::with_capacity(per_chunk.iter().map(|c| c.0.len()).sum());
     let mut failures = Vec::new();
     let mut stats = OverlayStats::default();
-    for (p, f, st) in per_a {
+    for (p, f, st) in per_chunk {
         pieces.extend(p);
         failures.extend(f);
         stats.candidate_pairs += st.candidate_pairs;
@@ -810,7 +795,7 @@ pub fn overlay(
         stats.clipped_pairs += st.clipped_pairs;
         stats.estimated_pairs += st.estimated_pairs;
     }
-    Overlay {
+    let o = Overlay {
         a_start: starts(&pieces, a.len()),
         a_area_m2: sa.iter().map(|s| s.area_m2).collect(),
         b_area_m2: sb.iter().map(|s| s.area_m2).collect(),
@@ -820,7 +805,14 @@ pub fn overlay(
         failures,
         stats,
         options: *options,
-    }
+    };
+    let ms = |x: Instant, y: Instant| (y - x).as_secs_f64() * 1e3;
+    let timings = OverlayTimings {
+        prepare_ms: ms(t0, t1),
+        pairs_ms: ms(t1, t2),
+        collect_ms: ms(t2, Instant::now()),
+    };
+    (o, timings)
 }
 
 /// The intersection polygons of one pair (for maps of splits), clipped with

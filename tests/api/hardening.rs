@@ -71,3 +71,23 @@ async fn requests_within_the_limit_pass_and_release_their_slot() {
     }
     assert_eq!(s.in_flight.load(std::sync::atomic::Ordering::Acquire), 0);
 }
+
+#[tokio::test]
+async fn cors_is_off_by_default() {
+    let (s, _dir) = state(16);
+    let resp = router(s.clone(), None)
+        .oneshot(
+            Request::builder()
+                .uri("/api/meta")
+                .header("origin", "https://elsewhere.example")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers().get("access-control-allow-origin").is_none(),
+        "no cross-origin reads unless configured"
+    );
+}

@@ -6,6 +6,7 @@ pub mod boundaries;
 pub mod cli;
 pub mod crs;
 pub mod demo;
+pub mod fuzz;
 pub mod hours;
 pub mod index;
 pub mod load_errors;

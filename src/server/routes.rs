@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use geo::BoundingRect;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -14,6 +14,7 @@ use super::AppState;
 use crate::analysis::{rollup_by_column, rollup_to_boundaries};
 use crate::io::writers::{area_properties, equity_json, multipolygon_json, rollup_json};
 use crate::io::Atlas;
+use crate::privacy::auth::Principal;
 use crate::privacy::Role;
 use crate::spatial::crs::trim6;
 
@@ -62,7 +63,7 @@ pub async fn openapi() -> Json<Value> {
 }
 
 /// `GET /api/meta`
-pub async fn meta(State(s): State<AppState>) -> Json<Value> {
+pub async fn meta(State(s): State<AppState>, Extension(who): Extension<Principal>) -> Json<Value> {
     let a = &s.atlas;
     let kinds = a.premises_kinds();
     let b = a.bbox_wgs84();
@@ -76,7 +77,8 @@ pub async fn meta(State(s): State<AppState>) -> Json<Value> {
         "periods": s.need.periods,
         "rollup_levels": a.parent_columns,
         "parent_columns": a.parent_columns,
-        "role": "public",
+        "role": who.role,
+        "user": (who.role != Role::Public).then_some(who.name.as_str()),
         "attribution": a.config.attribution,
         "basemap_style": a.config.map.basemap_style,
         "disclosure": {"threshold": s.policy.threshold, "rounding": s.policy.rounding},
@@ -110,8 +112,10 @@ pub async fn areas(State(s): State<AppState>, Q(q): Q<AreasQuery>) -> Response {
 /// `GET /api/areas/{id}`
 pub async fn area(
     State(s): State<AppState>,
+    Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let role = who.role;
     let a = &s.atlas;
     let area = a
         .areas
@@ -119,7 +123,7 @@ pub async fn area(
         .find(|x| x.code == id)
         .ok_or_else(|| ApiError::NotFound(format!("no area {id:?}")))?;
     let n = &s.need.areas[area.id.index()];
-    let mut m = area_properties(area, n, &s.need, ROLE, &s.policy);
+    let mut m = area_properties(area, n, &s.need, role, &s.policy);
     let parents: Map<String, Value> = a
         .parent_columns
         .iter()
@@ -134,7 +138,7 @@ pub async fn area(
         .map(|(g, &c)| {
             (
                 g.clone(),
-                serde_json::to_value(s.policy.count(c as f64, ROLE)).unwrap_or(Value::Null),
+                serde_json::to_value(s.policy.count(c as f64, role)).unwrap_or(Value::Null),
             )
         })
         .collect();
@@ -148,9 +152,12 @@ pub async fn area(
     Ok(Json(Value::Object(m)))
 }
 
-/// `GET /api/equity`
-pub async fn equity(State(s): State<AppState>) -> Json<Value> {
-    Json(equity_json(&s.equity, ROLE, &s.policy))
+/// `GET /api/equity` (exact for planners and data stewards).
+pub async fn equity(
+    State(s): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Json<Value> {
+    Json(equity_json(&s.equity, who.role, &s.policy))
 }
 
 #[derive(Deserialize)]
@@ -162,6 +169,7 @@ pub struct RollupQuery {
 /// `GET /api/rollup?to=ca_code` or `?to=<boundary set>`
 pub async fn rollup(
     State(s): State<AppState>,
+    Extension(who): Extension<Principal>,
     Q(q): Q<RollupQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let a = &s.atlas;
@@ -184,7 +192,7 @@ pub async fn rollup(
             a.parent_columns.join(", ")
         )));
     };
-    Ok(Json(rollup_json(&r, ROLE, &s.policy)))
+    Ok(Json(rollup_json(&r, who.role, &s.policy)))
 }
 
 /// The premises layer as GeoJSON.

@@ -223,3 +223,54 @@ fn bad_users_stop_the_load() {
         assert!(err.to_string().contains(want), "{err}");
     }
 }
+
+#[tokio::test]
+async fn planners_see_exact_aggregates_the_public_protected_ones() {
+    let s = &fx().state;
+    let in_areas = s
+        .atlas
+        .referrals
+        .referrals
+        .iter()
+        .filter(|r| r.area.is_some())
+        .count() as f64;
+    let (st, exact) = get(s, "/api/equity", Some(PLANNER)).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, public) = get(s, "/api/equity", None).await;
+    let sum = |v: &Value| -> f64 {
+        v["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter_map(|r| r["referrals"].as_f64())
+            .sum()
+    };
+    assert_eq!(sum(&exact), in_areas, "planners get exact counts");
+    for r in public["rows"].as_array().expect("rows") {
+        let c = &r["referrals"];
+        assert!(
+            c == "<10" || c.as_f64().is_some_and(|x| x % 5.0 == 0.0),
+            "{c}"
+        );
+    }
+    // An area with fewer than 10 referrals: exact for the planner, "<10" for the public.
+    let small = s
+        .need
+        .areas
+        .iter()
+        .find(|n| (1..10).contains(&n.referrals))
+        .expect("a small count");
+    let code = &s.atlas.areas[small.area.index()].code;
+    let (_, p) = get(s, &format!("/api/areas/{code}"), Some(PLANNER)).await;
+    assert_eq!(p["referrals"], small.referrals);
+    let (_, q) = get(s, &format!("/api/areas/{code}"), None).await;
+    assert_eq!(q["referrals"], "<10");
+    let (_, meta) = get(s, "/api/meta", Some(PLANNER)).await;
+    assert_eq!(
+        (meta["role"].as_str(), meta["user"].as_str()),
+        (Some("planner"), Some("pat"))
+    );
+    // Admins see what the public sees.
+    let (_, a) = get(s, &format!("/api/areas/{code}"), Some(ADMIN)).await;
+    assert_eq!(a["referrals"], "<10");
+}

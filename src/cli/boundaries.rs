@@ -171,10 +171,7 @@ pub fn design(atlas: &Atlas, a: &DesignArgs<'_>) -> anyhow::Result<()> {
     };
     let weight = |w: f64| -> serde_json::Value {
         if a.by_referrals {
-            match policy.count(w, role) {
-                crate::privacy::Count::Value(v) => json!(v),
-                crate::privacy::Count::Suppressed(s) => json!(s),
-            }
+            json!(policy.count(w, role))
         } else {
             json!(w.round())
         }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 use super::emit_table;
 use crate::analysis::extend::{best_per_premises, ranked_extensions, Extension};
@@ -15,7 +15,7 @@ use crate::analysis::hours::{
 use crate::io::study::{slot_label, KindStudy};
 use crate::io::workspace::Atlas;
 use crate::io::writers;
-use crate::privacy::{Count, Policy, Role};
+use crate::privacy::{Policy, Role};
 
 fn study<'a>(atlas: &'a Atlas, kind: &str, threshold_min: f64) -> anyhow::Result<KindStudy<'a>> {
     if !(threshold_min.is_finite() && threshold_min > 0.0) {
@@ -24,13 +24,6 @@ fn study<'a>(atlas: &'a Atlas, kind: &str, threshold_min: f64) -> anyhow::Result
     atlas
         .kind_study(kind, threshold_min * 60.0)
         .map_err(|e| anyhow!(e))
-}
-
-fn count_json(c: Count) -> Value {
-    match c {
-        Count::Value(v) => json!(v),
-        Count::Suppressed(s) => json!(s),
-    }
 }
 
 /// Outputs of `hours-gap`.
@@ -109,12 +102,9 @@ pub fn hours_gap(
                 m.insert("name".into(), json!(a.name));
                 m.insert(
                     "timed_referrals".into(),
-                    count_json(policy.count(g.timed as f64, role)),
+                    json!(policy.count(g.timed as f64, role)),
                 );
-                m.insert(
-                    "unmet".into(),
-                    count_json(policy.count(g.unmet as f64, role)),
-                );
+                m.insert("unmet".into(), json!(policy.count(g.unmet as f64, role)));
                 m.insert(
                     "unmet_pct".into(),
                     json!(policy.percent(g.unmet as f64, g.timed as f64, role)),

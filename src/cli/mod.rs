@@ -1266,15 +1266,8 @@ fn premises_of_kind<'a>(
     atlas: &'a Atlas,
     kind: &str,
 ) -> anyhow::Result<Vec<&'a crate::model::Premises>> {
-    let prem: Vec<&crate::model::Premises> =
-        atlas.premises.iter().filter(|p| p.kind == kind).collect();
-    if prem.is_empty() {
-        bail!(
-            "no premises of kind {kind:?}; kinds are: {}",
-            atlas.premises_kinds().join(", ")
-        );
-    }
-    Ok(prem)
+    atlas.check_kind(kind).map_err(|e| anyhow!(e))?;
+    Ok(atlas.premises.iter().filter(|p| p.kind == kind).collect())
 }
 
 fn emit_table(

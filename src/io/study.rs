@@ -30,15 +30,10 @@ pub struct KindStudy<'a> {
 impl Atlas {
     /// The [`KindStudy`] of a kind; the error names the kinds there are.
     pub fn kind_study(&self, kind: &str, threshold_s: f64) -> Result<KindStudy<'_>, String> {
+        self.check_kind(kind)?;
         let idx: Vec<usize> = (0..self.premises.len())
             .filter(|&j| self.premises[j].kind == kind)
             .collect();
-        if idx.is_empty() {
-            return Err(format!(
-                "no premises of kind {kind:?}; kinds are: {}",
-                self.premises_kinds().join(", ")
-            ));
-        }
         let sites: Vec<[f64; 2]> = idx
             .iter()
             .map(|&j| [self.premises[j].x_m, self.premises[j].y_m])
@@ -311,12 +306,7 @@ impl Atlas {
             return Err("name at least one candidate premises kind".into());
         }
         for k in &req.candidates {
-            if !self.premises.iter().any(|p| &p.kind == k) {
-                return Err(format!(
-                    "no premises of kind {k:?}; kinds are: {}",
-                    self.premises_kinds().join(", ")
-                ));
-            }
+            self.check_kind(k)?;
         }
         if !(req.threshold_s.is_finite() && req.threshold_s > 0.0) {
             return Err("the threshold must be a positive number of minutes".into());

@@ -73,6 +73,18 @@ impl Atlas {
         }
     }
 
+    /// `Ok` when some premises is of `kind`; the error names the kinds there are.
+    pub fn check_kind(&self, kind: &str) -> Result<(), String> {
+        if self.premises.iter().any(|p| p.kind == kind) {
+            Ok(())
+        } else {
+            Err(format!(
+                "no premises of kind {kind:?}; kinds are: {}",
+                self.premises_kinds().join(", ")
+            ))
+        }
+    }
+
     /// The distinct premises kinds, sorted.
     pub fn premises_kinds(&self) -> Vec<&str> {
         let mut kinds: Vec<&str> = self.premises.iter().map(|p| p.kind.as_str()).collect();

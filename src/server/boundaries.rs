@@ -12,22 +12,14 @@ use super::error::ApiError;
 use super::routes::Q;
 use super::AppState;
 use crate::io::boundaries_study::coterminosity_json;
-use crate::privacy::{Count, Role};
+use crate::privacy::Role;
 
 fn cached(s: &super::Prepared, key: &str) -> Option<bytes::Bytes> {
-    s.boundary_cache
-        .lock()
-        .ok()
-        .and_then(|c| c.get(key).cloned())
+    super::hours::cached(&s.boundary_cache, key)
 }
 
 fn store(s: &super::Prepared, key: String, b: bytes::Bytes) {
-    if let Ok(mut c) = s.boundary_cache.lock() {
-        if c.len() >= 32 {
-            c.clear();
-        }
-        c.insert(key, b);
-    }
+    super::hours::store(&s.boundary_cache, key, b)
 }
 
 fn respond(b: bytes::Bytes, geo: bool) -> Response {
@@ -229,10 +221,7 @@ pub async fn design(State(s): State<AppState>, Q(q): Q<DesignQuery>) -> Result<R
         let d = a.design_study(&q.parent, &q.target, q.current.as_deref(), tolerance, by_referrals)?;
         let weight = |w: f64| -> Value {
             if by_referrals {
-                match st.policy.count(w, Role::Public) {
-                    Count::Value(v) => json!(v),
-                    Count::Suppressed(t) => json!(t),
-                }
+                json!(st.policy.count(w, Role::Public))
             } else {
                 json!(w.round())
             }

@@ -22,7 +22,7 @@ use crate::analysis::hours::{
     UnmetDemand,
 };
 use crate::io::study::slot_label;
-use crate::privacy::{Count, Role};
+use crate::privacy::Role;
 
 const ROLE: Role = Role::Public;
 /// Entries kept in each hours cache.
@@ -66,17 +66,19 @@ pub struct HoursCache {
     access: std::sync::Mutex<std::collections::HashMap<String, Arc<AccessBundle>>>,
 }
 
-fn cached<T>(
-    map: &std::sync::Mutex<std::collections::HashMap<String, Arc<T>>>,
+/// A result cached under `key`, if any.
+pub(super) fn cached<V: Clone>(
+    map: &std::sync::Mutex<std::collections::HashMap<String, V>>,
     key: &str,
-) -> Option<Arc<T>> {
+) -> Option<V> {
     map.lock().ok().and_then(|m| m.get(key).cloned())
 }
 
-fn store<T>(
-    map: &std::sync::Mutex<std::collections::HashMap<String, Arc<T>>>,
+/// Cache a result; a full cache is emptied first (results are cheap to redo).
+pub(super) fn store<V>(
+    map: &std::sync::Mutex<std::collections::HashMap<String, V>>,
     key: String,
-    v: Arc<T>,
+    v: V,
 ) {
     if let Ok(mut m) = map.lock() {
         if m.len() >= CACHE_ENTRIES {
@@ -86,7 +88,8 @@ fn store<T>(
     }
 }
 
-fn threshold_s(min: Option<f64>) -> Result<f64, ApiError> {
+/// A travel-time threshold in seconds from `threshold_min` (1-180, default 15).
+pub(super) fn threshold_s(min: Option<f64>) -> Result<f64, ApiError> {
     let m = min.unwrap_or(15.0);
     if !(1.0..=180.0).contains(&m) {
         return Err(ApiError::BadRequest(
@@ -97,10 +100,7 @@ fn threshold_s(min: Option<f64>) -> Result<f64, ApiError> {
 }
 
 fn count(s: &super::Prepared, n: f64) -> Value {
-    match s.policy.count(n, ROLE) {
-        Count::Value(v) => json!(v),
-        Count::Suppressed(t) => json!(t),
-    }
+    json!(s.policy.count(n, ROLE))
 }
 
 fn counts168(s: &super::Prepared, v: &[u64; 168]) -> Vec<Value> {
@@ -123,12 +123,7 @@ async fn gap_bundle(
         return Ok(b);
     }
     // Check the parameters before the heavy work, so mistakes answer 4xx.
-    if !s.atlas.premises.iter().any(|p| p.kind == kind) {
-        return Err(ApiError::NotFound(format!(
-            "no premises of kind {kind:?}; kinds are: {}",
-            s.atlas.premises_kinds().join(", ")
-        )));
-    }
+    s.atlas.check_kind(kind).map_err(ApiError::NotFound)?;
     s.atlas
         .group_filter(group)
         .map(|_| ())
@@ -369,13 +364,7 @@ pub async fn access(
         return Err(ApiError::BadRequest("decay is too long".into()));
     }
     let decay = Decay::parse(&decay_text).map_err(ApiError::BadRequest)?;
-    if !s.atlas.premises.iter().any(|p| p.kind == q.kind) {
-        return Err(ApiError::NotFound(format!(
-            "no premises of kind {:?}; kinds are: {}",
-            q.kind,
-            s.atlas.premises_kinds().join(", ")
-        )));
-    }
+    s.atlas.check_kind(&q.kind).map_err(ApiError::NotFound)?;
     let key = format!("{}|{t}|{decay_text}", q.kind);
     let b = match cached(&s.hours_cache.access, &key) {
         Some(b) => b,

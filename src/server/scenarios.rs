@@ -188,12 +188,7 @@ pub async fn compare(
     State(s): State<AppState>,
     Q(q): Q<CompareQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let threshold_min = q.threshold_min.unwrap_or(15.0);
-    if !(1.0..=180.0).contains(&threshold_min) {
-        return Err(ApiError::BadRequest(
-            "threshold_min must be between 1 and 180".into(),
-        ));
-    }
+    let threshold_min = super::hours::threshold_s(q.threshold_min)? / 60.0;
     let a_name = q.a.clone().unwrap_or_else(|| BASELINE.to_string());
     let (ea, eb) = (edits_of(&s, &a_name)?, edits_of(&s, &q.b)?);
     let st = s.clone();

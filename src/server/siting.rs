@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::routes::Q;
 use super::AppState;
 use crate::io::study::{SitingModel, SitingRequest, SitingWeight};
-use crate::privacy::{Count, Role};
+use crate::privacy::Role;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,12 +58,7 @@ pub async fn siting(
         .unwrap_or("population")
         .parse()
         .map_err(ApiError::BadRequest)?;
-    let threshold_min = q.threshold_min.unwrap_or(15.0);
-    if !(1.0..=180.0).contains(&threshold_min) {
-        return Err(ApiError::BadRequest(
-            "threshold_min must be between 1 and 180".into(),
-        ));
-    }
+    let threshold_min = super::hours::threshold_s(q.threshold_min)? / 60.0;
     let p = q.p.unwrap_or(5);
     if model != SitingModel::Lscp && !(1..=500).contains(&p) {
         return Err(ApiError::BadRequest("p must be between 1 and 500".into()));
@@ -75,12 +70,7 @@ pub async fn siting(
         ));
     }
     for k in &candidates {
-        if !s.atlas.premises.iter().any(|x| &x.kind == k) {
-            return Err(ApiError::NotFound(format!(
-                "no premises of kind {k:?}; kinds are: {}",
-                s.atlas.premises_kinds().join(", ")
-            )));
-        }
+        s.atlas.check_kind(k).map_err(ApiError::NotFound)?;
     }
     let req = SitingRequest {
         model,
@@ -101,10 +91,7 @@ pub async fn siting(
         let protect = weight == SitingWeight::Referrals;
         let num = |v: f64| -> Value {
             if protect {
-                match st.policy.count(v, Role::Public) {
-                    Count::Value(x) => json!(x),
-                    Count::Suppressed(t) => json!(t),
-                }
+                json!(st.policy.count(v, Role::Public))
             } else {
                 json!((v * 100.0).round() / 100.0)
             }

@@ -73,6 +73,9 @@ pub struct Config {
     /// Travel: the road network, or the straight-line fallback when it has no `path`.
     #[serde(default)]
     pub network: Option<NetworkConfig>,
+    /// Disclosure control of public outputs beyond the default policy.
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
     /// Directory of the workspace file; paths resolve against it. Set by [`Config::load`].
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -259,6 +262,21 @@ pub struct AuthConfig {
     /// Planners' masked points are moved between these distances, metres (default 100, 400).
     #[serde(default)]
     pub mask_m: Option<[f64; 2]>,
+}
+
+/// Disclosure control of public outputs (see `privacy::release`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// No count below 10 may be narrowed by differencing public outputs to
+    /// fewer than this many possible values (default 5).
+    #[serde(default)]
+    pub protection_width: Option<u64>,
+    /// The finest geography at which the public sees counts by client group:
+    /// `area`, or a parent column or boundary set (default: the first parent
+    /// column, else `area`). Levels with more units get totals only.
+    #[serde(default)]
+    pub public_group_level: Option<String>,
 }
 
 /// Web map settings.

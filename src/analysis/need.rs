@@ -76,6 +76,43 @@ pub fn percentile_scores(values: &[Option<f64>]) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// The composite need score of each area from its referral rate (`None`
+/// where unknown) and the configured components.
+pub fn need_scores(areas: &[Area], rates: &[Option<f64>], cfg: &NeedConfig) -> Vec<Option<f64>> {
+    // Components, each oriented so that higher = more need.
+    let mut components: Vec<(f64, Vec<Option<f64>>)> = Vec::new();
+    let deprivation: Vec<Option<f64>> = areas
+        .iter()
+        .map(|a| a.simd.map(|s| -(s.rank as f64)))
+        .collect();
+    components.push((cfg.deprivation_weight, percentile_scores(&deprivation)));
+    components.push((cfg.referral_rate_weight, percentile_scores(rates)));
+    for ind in &cfg.indicators {
+        let sign = if ind.higher_is_worse { 1.0 } else { -1.0 };
+        let vals: Vec<Option<f64>> = areas
+            .iter()
+            .map(|a| a.numbers.get(&ind.column).map(|v| sign * v))
+            .collect();
+        components.push((ind.weight, percentile_scores(&vals)));
+    }
+    let scores: Vec<Option<f64>> = (0..areas.len())
+        .map(|i| {
+            let (mut num, mut den) = (0.0, 0.0);
+            for (w, c) in &components {
+                if let Some(v) = c[i] {
+                    if *w > 0.0 {
+                        num += w * v;
+                        den += w;
+                    }
+                }
+            }
+            // A weighted mean of values in [0, 1]; clamp away rounding (100.00000000000001).
+            (den > 0.0).then(|| (100.0 * num / den).clamp(0.0, 100.0))
+        })
+        .collect();
+    scores
+}
+
 /// Build the need map.
 pub fn need_map(areas: &[Area], referrals: &ReferralSet, cfg: &NeedConfig) -> NeedMap {
     let n_groups = referrals.groups.len();
@@ -121,37 +158,7 @@ pub fn need_map(areas: &[Area], referrals: &ReferralSet, cfg: &NeedConfig) -> Ne
         })
         .collect();
 
-    // Components, each oriented so that higher = more need.
-    let mut components: Vec<(f64, Vec<Option<f64>>)> = Vec::new();
-    let deprivation: Vec<Option<f64>> = areas
-        .iter()
-        .map(|a| a.simd.map(|s| -(s.rank as f64)))
-        .collect();
-    components.push((cfg.deprivation_weight, percentile_scores(&deprivation)));
-    components.push((cfg.referral_rate_weight, percentile_scores(&rates)));
-    for ind in &cfg.indicators {
-        let sign = if ind.higher_is_worse { 1.0 } else { -1.0 };
-        let vals: Vec<Option<f64>> = areas
-            .iter()
-            .map(|a| a.numbers.get(&ind.column).map(|v| sign * v))
-            .collect();
-        components.push((ind.weight, percentile_scores(&vals)));
-    }
-    let scores: Vec<Option<f64>> = (0..areas.len())
-        .map(|i| {
-            let (mut num, mut den) = (0.0, 0.0);
-            for (w, c) in &components {
-                if let Some(v) = c[i] {
-                    if *w > 0.0 {
-                        num += w * v;
-                        den += w;
-                    }
-                }
-            }
-            // A weighted mean of values in [0, 1]; clamp away rounding (100.00000000000001).
-            (den > 0.0).then(|| (100.0 * num / den).clamp(0.0, 100.0))
-        })
-        .collect();
+    let scores = need_scores(areas, &rates, cfg);
 
     let out = areas
         .iter()

@@ -202,13 +202,62 @@ fn area_shares(area: &Area, set: &BoundarySet, index: &AreaIndex) -> (Vec<(usize
     }
 }
 
-/// Roll the need map up to a boundary set by area-weighted overlay.
-pub fn rollup_to_boundaries(areas: &[Area], need: &NeedMap, set: &BoundarySet) -> Rollup {
+/// The members of each unit of a parent column as `(area, 1.0)`, units in
+/// code order as [`rollup_by_column`] gives them, then the areas without a
+/// code (the unassigned unit).
+pub fn column_members(areas: &[Area], column: &str) -> Vec<Vec<(u32, f64)>> {
+    let mut by: BTreeMap<String, Vec<(u32, f64)>> = BTreeMap::new();
+    let mut none = Vec::new();
+    for (i, a) in areas.iter().enumerate() {
+        match a.attribute_text(column) {
+            Some(code) => by.entry(code).or_default().push((i as u32, 1.0)),
+            None => none.push((i as u32, 1.0)),
+        }
+    }
+    let mut out: Vec<Vec<(u32, f64)>> = by.into_values().collect();
+    out.push(none);
+    out
+}
+
+/// Each area's shares of the units of a boundary set (normalised over the
+/// part of the area the set covers; empty where it covers none), and whether
+/// the overlay fell back to the interior point.
+pub fn boundary_shares(areas: &[Area], set: &BoundarySet) -> Vec<(Vec<(usize, f64)>, bool)> {
     let index = AreaIndex::new(&set.units.iter().map(|u| &u.geometry).collect::<Vec<_>>());
-    let shares: Vec<(Vec<(usize, f64)>, bool)> = areas
+    areas
         .par_iter()
         .map(|a| area_shares(a, set, &index))
+        .collect()
+}
+
+/// The members of each unit of a boundary set as `(area, share)`, units in
+/// code order as [`rollup_to_boundaries`] gives them, then the unassigned unit.
+pub fn boundary_members(areas: &[Area], set: &BoundarySet) -> Vec<Vec<(u32, f64)>> {
+    let mut members = vec![Vec::new(); set.units.len()];
+    let mut none = Vec::new();
+    for (i, (sh, _)) in boundary_shares(areas, set).into_iter().enumerate() {
+        let covered: f64 = sh.iter().map(|(_, s)| s).sum();
+        if sh.is_empty() || covered <= 0.0 {
+            none.push((i as u32, 1.0));
+            continue;
+        }
+        for (u, s) in sh {
+            members[u].push((i as u32, s / covered));
+        }
+    }
+    let mut order: Vec<usize> = (0..set.units.len()).collect();
+    order.sort_by(|&a, &b| set.units[a].code.cmp(&set.units[b].code));
+    let mut out: Vec<Vec<(u32, f64)>> = order
+        .into_iter()
+        .map(|u| std::mem::take(&mut members[u]))
         .collect();
+    out.push(none);
+    out
+}
+
+/// Roll the need map up to a boundary set by area-weighted overlay.
+pub fn rollup_to_boundaries(areas: &[Area], need: &NeedMap, set: &BoundarySet) -> Rollup {
+    let shares = boundary_shares(areas, set);
     let mut acc = vec![Acc::default(); set.units.len()];
     let mut unassigned = Acc::default();
     let mut partly_outside = Vec::new();

@@ -13,11 +13,14 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Parser, Subcommand};
 
+use crate::analysis::need::NeedMap;
 use crate::analysis::{equity_table, need_map, rollup_by_column, rollup_to_boundaries};
 use crate::config::Config;
 use crate::demo::{write_demo, DemoSpec};
+use crate::io::publish::{public_release, PublicRelease};
 use crate::io::workspace::{load_workspace, Atlas, LoadOptions};
 use crate::io::writers;
+use crate::privacy::Disclosure;
 use crate::privacy::{Policy, Role};
 
 #[derive(Parser)]
@@ -550,6 +553,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The need map and disclosure to write with: exact, or the public release's.
+fn disclose<'a>(
+    exact: &'a NeedMap,
+    public: Option<&'a PublicRelease>,
+) -> (&'a NeedMap, Disclosure<'a>) {
+    match public {
+        Some(p) => (&p.need, Disclosure::Public(&p.counts)),
+        None => (exact, Disclosure::Exact),
+    }
+}
+
 fn role(exact: bool) -> Role {
     if exact {
         Role::Planner
@@ -653,14 +667,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bail!("give --out FILE.geojson and/or --csv FILE.csv");
             }
             let atlas = load(&ws)?;
-            let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
-            let policy = Policy::default();
+            let exact_need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+            let public = (!exact).then(|| public_release(&atlas, &exact_need));
+            let (need, d) = disclose(&exact_need, public.as_ref());
             if let Some(p) = &out {
-                writers::write_need_geojson(p, &atlas.areas, &need, role(exact), &policy)?;
+                writers::write_need_geojson(p, &atlas.areas, need, d)?;
                 eprintln!("wrote {}", p.display());
             }
             if let Some(p) = &csv {
-                writers::write_need_csv(p, &atlas.areas, &need, role(exact), &policy)?;
+                writers::write_need_csv(p, &atlas.areas, need, d)?;
                 eprintln!("wrote {}", p.display());
             }
             eprintln!("{}", summary(&atlas));
@@ -676,24 +691,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             exact,
         } => {
             let atlas = load(&ws)?;
-            let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
-            let table = equity_table(&atlas.areas, &need);
-            let policy = Policy::default();
+            let exact_need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+            let public = (!exact).then(|| public_release(&atlas, &exact_need));
+            let (need, d) = disclose(&exact_need, public.as_ref());
+            let table = equity_table(&atlas.areas, need);
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&writers::equity_json(
-                        &table,
-                        role(exact),
-                        &policy
-                    ))?
+                    serde_json::to_string_pretty(&writers::equity_json(&table, d))?
                 );
             } else {
-                let (h, r) = writers::equity_rows(&table, role(exact), &policy);
+                let (h, r) = writers::equity_rows(&table, d);
                 print!("{}", writers::text_table(&h, &r));
             }
             if let Some(p) = &csv {
-                writers::write_equity_csv(p, &table, role(exact), &policy)?;
+                writers::write_equity_csv(p, &table, d)?;
                 eprintln!("wrote {}", p.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -706,13 +718,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             exact,
         } => {
             let atlas = load(&ws)?;
-            let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+            let exact_need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+            let public = (!exact).then(|| public_release(&atlas, &exact_need));
+            let (need, d) = disclose(&exact_need, public.as_ref());
+            if let Some(p) = &public {
+                if !p.counts.has_level(&to) && atlas.parent_columns.iter().all(|c| c != &to) {
+                    bail!("{to:?} is not a published level (the parent columns {} and the boundary sets); --exact gives planners other columns", atlas.parent_columns.join(", "));
+                }
+            }
             let rollup = if let Some(set) = atlas.boundary_sets.iter().find(|b| b.name == to) {
-                rollup_to_boundaries(&atlas.areas, &need, set)
+                rollup_to_boundaries(&atlas.areas, need, set)
             } else if atlas.parent_columns.contains(&to)
                 || atlas.areas.iter().any(|a| a.texts.contains_key(&to))
             {
-                rollup_by_column(&atlas.areas, &need, &to)
+                rollup_by_column(&atlas.areas, need, &to)
             } else {
                 let sets: Vec<&str> = atlas
                     .boundary_sets
@@ -725,7 +744,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     sets.join(", ")
                 );
             };
-            let policy = Policy::default();
             if !rollup.partly_outside.is_empty() {
                 eprintln!(
                     "note: {} areas lie partly outside every unit of {to}; their shares were spread over the units they meet",
@@ -740,19 +758,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             if let Some(p) = &out {
-                writers::write_rollup_csv(p, &rollup, role(exact), &policy)?;
+                writers::write_rollup_csv(p, &rollup, d)?;
                 eprintln!("wrote {}", p.display());
             } else if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&writers::rollup_json(
-                        &rollup,
-                        role(exact),
-                        &policy
-                    ))?
+                    serde_json::to_string_pretty(&writers::rollup_json(&rollup, d))?
                 );
             } else {
-                let (h, r) = writers::rollup_rows(&rollup, role(exact), &policy);
+                let (h, r) = writers::rollup_rows(&rollup, d);
                 print!("{}", writers::text_table(&h, &r));
             }
             Ok(ExitCode::SUCCESS)

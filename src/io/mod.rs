@@ -6,6 +6,7 @@ pub mod boundaries_study;
 pub mod geojson;
 pub mod mvt;
 pub mod postcodes;
+pub mod publish;
 pub mod referrals;
 pub mod report;
 pub mod roads;

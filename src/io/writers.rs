@@ -9,8 +9,10 @@ use serde_json::{json, Map, Value};
 
 use crate::analysis::{AreaNeed, EquityRow, EquityTable, NeedMap, Rollup, RollupUnit};
 use crate::error::{Error, Result};
+use crate::io::publish::{equity_unit, EQUITY_LEVEL, EQUITY_TOTAL};
 use crate::model::Area;
-use crate::privacy::{Count, Policy, Role};
+use crate::privacy::sdc::WITHHELD;
+use crate::privacy::{Count, Disclosure};
 use crate::spatial::crs::trim6;
 
 fn round2(v: f64) -> f64 {
@@ -23,6 +25,11 @@ fn count_value(c: Count) -> Value {
         Count::Value(v) => json!(v),
         Count::Suppressed(s) => json!(s),
     }
+}
+
+/// A count the release always publishes (totals); withheld if it were ever missing.
+fn shown(c: Option<Count>) -> Count {
+    c.unwrap_or_else(|| Count::Suppressed(WITHHELD.into()))
 }
 
 /// GeoJSON geometry of a WGS84 multipolygon, coordinates trimmed to 6 decimals.
@@ -79,34 +86,33 @@ pub fn area_properties(
     area: &Area,
     n: &AreaNeed,
     need: &NeedMap,
-    role: Role,
-    policy: &Policy,
+    d: Disclosure,
 ) -> Map<String, Value> {
+    let i = n.area.index();
     let mut m = Map::new();
     m.insert("area_id".into(), json!(area.code));
     m.insert("name".into(), json!(area.name));
     m.insert("population".into(), json!(area.population));
-    let c = policy.count(n.referrals as f64, role);
-    m.insert("referrals".into(), count_value(c));
+    let c = shown(d.count(n.referrals as f64, |r| Some(r.area(i))));
     m.insert(
         "rate_per_1000".into(),
-        json!(policy.rate_per_1000(n.referrals as f64, n.population, n.rate_per_1000, role)),
+        json!(d.rate_per_1000(&c, n.population, n.rate_per_1000)),
     );
+    m.insert("referrals".into(), count_value(c));
     m.insert("need_score".into(), json!(n.need_score.map(round2)));
     m.insert("simd_rank".into(), json!(area.simd.map(|s| s.rank)));
     m.insert("simd_decile".into(), json!(area.simd.map(|s| s.decile)));
     m.insert("simd_quintile".into(), json!(area.simd.map(|s| s.quintile)));
     for (g, name) in need.groups.iter().enumerate() {
-        m.insert(
-            format!("referrals_{name}"),
-            count_value(policy.count(n.by_group[g] as f64, role)),
-        );
+        if let Some(c) = d.count(n.by_group[g] as f64, |r| r.area_group(i, g)) {
+            m.insert(format!("referrals_{name}"), count_value(c));
+        }
     }
     m
 }
 
 /// The need map as a GeoJSON FeatureCollection.
-pub fn need_geojson(areas: &[Area], need: &NeedMap, role: Role, policy: &Policy) -> Value {
+pub fn need_geojson(areas: &[Area], need: &NeedMap, d: Disclosure) -> Value {
     let features: Vec<Value> = areas
         .iter()
         .zip(&need.areas)
@@ -115,7 +121,7 @@ pub fn need_geojson(areas: &[Area], need: &NeedMap, role: Role, policy: &Policy)
             json!({
                 "type": "Feature",
                 "id": i,
-                "properties": area_properties(a, n, need, role, policy),
+                "properties": area_properties(a, n, need, d),
                 "geometry": multipolygon_json(&a.geometry_wgs84),
             })
         })
@@ -140,10 +146,9 @@ pub fn write_need_geojson(
     path: &Path,
     areas: &[Area],
     need: &NeedMap,
-    role: Role,
-    policy: &Policy,
+    d: Disclosure,
 ) -> Result<()> {
-    let v = need_geojson(areas, need, role, policy);
+    let v = need_geojson(areas, need, d);
     let bytes = serde_json::to_vec(&v).map_err(|e| Error::BadInput(e.to_string()))?;
     write_file(path, &bytes)
 }
@@ -192,13 +197,7 @@ fn csv_bytes(headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>> {
 }
 
 /// Write the need map as CSV, one row per area, with per-group and per-period counts.
-pub fn write_need_csv(
-    path: &Path,
-    areas: &[Area],
-    need: &NeedMap,
-    role: Role,
-    policy: &Policy,
-) -> Result<()> {
+pub fn write_need_csv(path: &Path, areas: &[Area], need: &NeedMap, d: Disclosure) -> Result<()> {
     let mut headers: Vec<String> = [
         "area_id",
         "name",
@@ -213,21 +212,27 @@ pub fn write_need_csv(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    headers.extend(need.groups.iter().map(|g| format!("referrals_{g}")));
+    let groups = d.area_groups();
+    if groups {
+        headers.extend(need.groups.iter().map(|g| format!("referrals_{g}")));
+    }
+    let fixed = headers.len();
     headers.extend(need.periods.iter().map(|p| format!("referrals_{p}")));
     let rows: Vec<Vec<String>> = areas
         .iter()
         .zip(&need.areas)
         .map(|(a, n)| {
-            let props = area_properties(a, n, need, role, policy);
-            let mut row: Vec<String> = headers[..9 + need.groups.len()]
+            let i = n.area.index();
+            let props = area_properties(a, n, need, d);
+            let mut row: Vec<String> = headers[..fixed]
                 .iter()
                 .map(|h| props.get(h).map(csv_cell).unwrap_or_default())
                 .collect();
             row.extend(
                 n.by_period
                     .iter()
-                    .map(|&c| policy.count(c as f64, role).to_string()),
+                    .enumerate()
+                    .map(|(p, &c)| shown(d.count(c as f64, |r| r.area_period(i, p))).to_string()),
             );
             row
         })
@@ -235,14 +240,9 @@ pub fn write_need_csv(
     write_file(path, &csv_bytes(&headers, &rows)?)
 }
 
-fn equity_cells(r: &EquityRow, label: String, role: Role, policy: &Policy) -> Vec<String> {
-    let c = policy.count(r.referrals as f64, role);
-    let rate = policy.rate_per_1000(
-        r.referrals as f64,
-        Some(r.population),
-        r.rate_per_1000,
-        role,
-    );
+fn equity_cells(r: &EquityRow, unit: usize, label: String, d: Disclosure) -> Vec<String> {
+    let c = shown(d.count(r.referrals as f64, |x| x.unit(EQUITY_LEVEL, unit)));
+    let rate = d.rate_per_1000(&c, Some(r.population), r.rate_per_1000);
     let mut v = vec![
         label,
         r.areas.to_string(),
@@ -253,20 +253,14 @@ fn equity_cells(r: &EquityRow, label: String, role: Role, policy: &Policy) -> Ve
             .map(|x| format!("{:.1}", x * 100.0))
             .unwrap_or_default(),
     ];
-    v.extend(
-        r.by_group
-            .iter()
-            .map(|&g| policy.count(g as f64, role).to_string()),
-    );
+    v.extend(r.by_group.iter().enumerate().map(|(g, &n)| {
+        shown(d.count(n as f64, |x| x.unit_group(EQUITY_LEVEL, unit, g))).to_string()
+    }));
     v
 }
 
 /// The equity table as rows of text cells (header first).
-pub fn equity_rows(
-    t: &EquityTable,
-    role: Role,
-    policy: &Policy,
-) -> (Vec<String>, Vec<Vec<String>>) {
+pub fn equity_rows(t: &EquityTable, d: Disclosure) -> (Vec<String>, Vec<Vec<String>>) {
     let mut headers: Vec<String> = [
         "simd_quintile",
         "areas",
@@ -287,33 +281,26 @@ pub fn equity_rows(
                 .simd_quintile
                 .map(|q| q.to_string())
                 .unwrap_or_else(|| "no SIMD".into());
-            equity_cells(r, label, role, policy)
+            equity_cells(r, equity_unit(r.simd_quintile), label, d)
         })
         .collect();
-    rows.push(equity_cells(&t.total, "total".into(), role, policy));
+    rows.push(equity_cells(&t.total, EQUITY_TOTAL, "total".into(), d));
     (headers, rows)
 }
 
 /// The equity table as JSON.
-pub fn equity_json(t: &EquityTable, role: Role, policy: &Policy) -> Value {
-    let row = |r: &EquityRow| {
+pub fn equity_json(t: &EquityTable, d: Disclosure) -> Value {
+    let row = |r: &EquityRow, unit: usize| {
         let mut m = Map::new();
         m.insert("simd_quintile".into(), json!(r.simd_quintile));
         m.insert("areas".into(), json!(r.areas));
         m.insert("population".into(), json!(r.population.round()));
-        m.insert(
-            "referrals".into(),
-            count_value(policy.count(r.referrals as f64, role)),
-        );
+        let c = shown(d.count(r.referrals as f64, |x| x.unit(EQUITY_LEVEL, unit)));
         m.insert(
             "rate_per_1000".into(),
-            json!(policy.rate_per_1000(
-                r.referrals as f64,
-                Some(r.population),
-                r.rate_per_1000,
-                role
-            )),
+            json!(d.rate_per_1000(&c, Some(r.population), r.rate_per_1000)),
         );
+        m.insert("referrals".into(), count_value(c));
         m.insert(
             "population_share".into(),
             json!(r.share_of_population.map(|x| (x * 1e4).round() / 1e4)),
@@ -322,17 +309,24 @@ pub fn equity_json(t: &EquityTable, role: Role, policy: &Policy) -> Value {
             .groups
             .iter()
             .zip(&r.by_group)
-            .map(|(g, &c)| (g.clone(), count_value(policy.count(c as f64, role))))
+            .enumerate()
+            .filter_map(|(g, (name, &n))| {
+                let c = d.count(n as f64, |x| x.unit_group(EQUITY_LEVEL, unit, g))?;
+                Some((name.clone(), count_value(c)))
+            })
             .collect();
         m.insert("referrals_by_group".into(), Value::Object(groups));
         Value::Object(m)
     };
-    json!({"rows": t.rows.iter().map(row).collect::<Vec<_>>(), "total": row(&t.total)})
+    json!({
+        "rows": t.rows.iter().map(|r| row(r, equity_unit(r.simd_quintile))).collect::<Vec<_>>(),
+        "total": row(&t.total, EQUITY_TOTAL),
+    })
 }
 
 /// Write the equity table as CSV.
-pub fn write_equity_csv(path: &Path, t: &EquityTable, role: Role, policy: &Policy) -> Result<()> {
-    let (h, r) = equity_rows(t, role, policy);
+pub fn write_equity_csv(path: &Path, t: &EquityTable, d: Disclosure) -> Result<()> {
+    let (h, r) = equity_rows(t, d);
     write_file(path, &csv_bytes(&h, &r)?)
 }
 
@@ -361,15 +355,15 @@ pub fn text_table(headers: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn rollup_cells(u: &RollupUnit, role: Role, policy: &Policy) -> Vec<String> {
+fn rollup_cells(u: &RollupUnit, level: &str, unit: usize, d: Disclosure) -> Vec<String> {
+    let c = shown(d.count(u.referrals, |x| x.unit(level, unit)));
     let mut v = vec![
         u.code.clone(),
         u.name.clone().unwrap_or_default(),
         format!("{:.2}", u.areas),
         format!("{:.0}", u.population),
-        policy.count(u.referrals, role).to_string(),
-        policy
-            .rate_per_1000(u.referrals, Some(u.population), u.rate_per_1000, role)
+        c.to_string(),
+        d.rate_per_1000(&c, Some(u.population), u.rate_per_1000)
             .map(|x| format!("{x:.2}"))
             .unwrap_or_default(),
         u.need_score.map(|x| format!("{x:.2}")).unwrap_or_default(),
@@ -377,16 +371,19 @@ fn rollup_cells(u: &RollupUnit, role: Role, policy: &Policy) -> Vec<String> {
             .map(|x| format!("{:.1}", x * 100.0))
             .unwrap_or_default(),
     ];
-    v.extend(
-        u.by_group
-            .iter()
-            .map(|&g| policy.count(g, role).to_string()),
-    );
+    if d.level_groups(level) {
+        v.extend(
+            u.by_group
+                .iter()
+                .enumerate()
+                .map(|(g, &n)| shown(d.count(n, |x| x.unit_group(level, unit, g))).to_string()),
+        );
+    }
     v
 }
 
 /// A roll-up as rows of text cells (header first); the unassigned row last when it has areas.
-pub fn rollup_rows(r: &Rollup, role: Role, policy: &Policy) -> (Vec<String>, Vec<Vec<String>>) {
+pub fn rollup_rows(r: &Rollup, d: Disclosure) -> (Vec<String>, Vec<Vec<String>>) {
     let mut headers: Vec<String> = [
         "code",
         "name",
@@ -400,41 +397,45 @@ pub fn rollup_rows(r: &Rollup, role: Role, policy: &Policy) -> (Vec<String>, Vec
     .iter()
     .map(|s| s.to_string())
     .collect();
-    headers.extend(r.groups.iter().map(|g| format!("referrals_{g}")));
+    if d.level_groups(&r.level) {
+        headers.extend(r.groups.iter().map(|g| format!("referrals_{g}")));
+    }
     let mut rows: Vec<Vec<String>> = r
         .units
         .iter()
-        .map(|u| rollup_cells(u, role, policy))
+        .enumerate()
+        .map(|(i, u)| rollup_cells(u, &r.level, i, d))
         .collect();
     if r.unassigned.areas > 0.0 {
-        rows.push(rollup_cells(&r.unassigned, role, policy));
+        rows.push(rollup_cells(&r.unassigned, &r.level, r.units.len(), d));
     }
     (headers, rows)
 }
 
 /// A roll-up as JSON.
-pub fn rollup_json(r: &Rollup, role: Role, policy: &Policy) -> Value {
-    let unit = |u: &RollupUnit| {
+pub fn rollup_json(r: &Rollup, d: Disclosure) -> Value {
+    let unit = |u: &RollupUnit, i: usize| {
+        let c = shown(d.count(u.referrals, |x| x.unit(&r.level, i)));
         json!({
             "code": u.code,
             "name": u.name,
             "areas": round2(u.areas),
             "population": u.population.round(),
-            "referrals": count_value(policy.count(u.referrals, role)),
-            "rate_per_1000": policy.rate_per_1000(u.referrals, Some(u.population), u.rate_per_1000, role),
+            "rate_per_1000": d.rate_per_1000(&c, Some(u.population), u.rate_per_1000),
+            "referrals": count_value(c),
             "need_score": u.need_score.map(round2),
             "simd_q1_share": u.share_simd_q1.map(|x| (x * 1e4).round() / 1e4),
         })
     };
     json!({
         "level": r.level,
-        "units": r.units.iter().map(unit).collect::<Vec<_>>(),
-        "unassigned": unit(&r.unassigned),
+        "units": r.units.iter().enumerate().map(|(i, u)| unit(u, i)).collect::<Vec<_>>(),
+        "unassigned": unit(&r.unassigned, r.units.len()),
     })
 }
 
 /// Write a roll-up as CSV.
-pub fn write_rollup_csv(path: &Path, r: &Rollup, role: Role, policy: &Policy) -> Result<()> {
-    let (h, rows) = rollup_rows(r, role, policy);
+pub fn write_rollup_csv(path: &Path, r: &Rollup, d: Disclosure) -> Result<()> {
+    let (h, rows) = rollup_rows(r, d);
     write_file(path, &csv_bytes(&h, &rows)?)
 }

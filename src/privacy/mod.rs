@@ -8,6 +8,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod release;
+pub mod sdc;
+
+pub use release::{CountRelease, ReleaseSpec, UnitTable};
 
 use serde::Serialize;
 
@@ -141,6 +145,73 @@ impl Policy {
                 exact_rate?;
                 let p = population.filter(|p| *p > 0.0)?;
                 shown * 1000.0 / p
+            }
+        };
+        Some((rate * 100.0).round() / 100.0)
+    }
+}
+
+/// How referral counts leave the process: exact for planners and data
+/// stewards, from the protected [`CountRelease`] for everyone else.
+#[derive(Clone, Copy, Debug)]
+pub enum Disclosure<'a> {
+    Exact,
+    Public(&'a CountRelease),
+}
+
+impl<'a> Disclosure<'a> {
+    /// The disclosure for a role.
+    pub fn for_role(role: Role, release: &'a CountRelease) -> Disclosure<'a> {
+        if role.exact() {
+            Disclosure::Exact
+        } else {
+            Disclosure::Public(release)
+        }
+    }
+
+    /// A count: `exact` for planners, else the release's cell (`None` where
+    /// the release does not publish it, for example groups below the
+    /// configured geography).
+    pub fn count(
+        &self,
+        exact: f64,
+        cell: impl FnOnce(&CountRelease) -> Option<Count>,
+    ) -> Option<Count> {
+        match self {
+            Disclosure::Exact => Some(Policy::default().count(exact, Role::Planner)),
+            Disclosure::Public(r) => cell(r),
+        }
+    }
+
+    /// Whether counts by group are shown per area.
+    pub fn area_groups(&self) -> bool {
+        match self {
+            Disclosure::Exact => true,
+            Disclosure::Public(r) => r.area_groups(),
+        }
+    }
+
+    /// Whether counts by group are shown at a roll-up level.
+    pub fn level_groups(&self, level: &str) -> bool {
+        match self {
+            Disclosure::Exact => true,
+            Disclosure::Public(r) => r.level_groups(level),
+        }
+    }
+
+    /// A rate per 1,000: exact for planners; for the public, from the count as
+    /// shown (withheld where it is).
+    pub fn rate_per_1000(
+        &self,
+        shown: &Count,
+        population: Option<f64>,
+        exact_rate: Option<f64>,
+    ) -> Option<f64> {
+        let rate = match self {
+            Disclosure::Exact => exact_rate?,
+            Disclosure::Public(_) => {
+                exact_rate?;
+                shown.value()? * 1000.0 / population.filter(|p| *p > 0.0)?
             }
         };
         Some((rate * 100.0).round() / 100.0)

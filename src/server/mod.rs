@@ -33,7 +33,7 @@ use crate::analysis::{equity_table, need_map, EquityTable, NeedMap};
 use crate::config::Config;
 use crate::demo::{write_demo, DemoSpec};
 use crate::io::workspace::{load_workspace, Atlas, LoadOptions};
-use crate::privacy::{Policy, Role};
+use crate::privacy::Policy;
 
 /// Largest request body accepted (bytes).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -46,6 +46,9 @@ pub struct Prepared {
     pub need: NeedMap,
     pub equity: EquityTable,
     pub policy: Policy,
+    /// Every referral count the public sees, protected together, and the
+    /// need map as the public sees it.
+    pub public: crate::io::publish::PublicRelease,
     /// The public areas GeoJSON, serialised once.
     pub areas_geojson: bytes::Bytes,
     /// `{"areas": [properties...]}` without geometry.
@@ -106,8 +109,12 @@ impl Prepared {
         let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
         let equity = equity_table(&atlas.areas, &need);
         let policy = Policy::default();
-        let areas_geojson =
-            crate::io::writers::need_geojson(&atlas.areas, &need, Role::Public, &policy);
+        let public = crate::io::publish::public_release(&atlas, &need);
+        let areas_geojson = crate::io::writers::need_geojson(
+            &atlas.areas,
+            &public.need,
+            crate::privacy::Disclosure::Public(&public.counts),
+        );
         let premises_geojson = routes::premises_geojson(&atlas);
         let attributes: Vec<serde_json::Value> = areas_geojson["features"]
             .as_array()
@@ -115,7 +122,7 @@ impl Prepared {
             .unwrap_or_default();
         let areas_attributes =
             bytes::Bytes::from(serde_json::json!({ "areas": attributes }).to_string());
-        let tiles = tiles::tile_layers(&atlas, &need, &policy);
+        let tiles = tiles::tile_layers(&atlas, &public);
         Prepared {
             tiles,
             tile_cache: tiles::TileCache::new(opts.tile_cache_bytes),
@@ -147,6 +154,7 @@ impl Prepared {
             need,
             equity,
             policy,
+            public,
         }
     }
 }

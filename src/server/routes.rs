@@ -11,11 +11,14 @@ use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
 use super::AppState;
+use crate::analysis::NeedMap;
 use crate::analysis::{rollup_by_column, rollup_to_boundaries};
 use crate::io::writers::{area_properties, equity_json, multipolygon_json, rollup_json};
 use crate::io::Atlas;
 use crate::privacy::auth::Principal;
+use crate::privacy::Disclosure;
 use crate::privacy::Role;
+use crate::server::Prepared;
 use crate::spatial::crs::trim6;
 
 const ROLE: Role = Role::Public;
@@ -85,6 +88,12 @@ pub async fn meta(State(s): State<AppState>, Extension(who): Extension<Principal
     }))
 }
 
+/// A route that takes no parameters: any given is a 400 (no date windows,
+/// no breakdowns the route does not publish).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AreasQuery {
@@ -123,7 +132,14 @@ pub async fn area(
         .find(|x| x.code == id)
         .ok_or_else(|| ApiError::NotFound(format!("no area {id:?}")))?;
     let n = &s.need.areas[area.id.index()];
-    let mut m = area_properties(area, n, &s.need, role, &s.policy);
+    let d = Disclosure::for_role(role, &s.public.counts);
+    let i = area.id.index();
+    let n = if role.exact() {
+        n
+    } else {
+        &s.public.need.areas[i]
+    };
+    let mut m = area_properties(area, n, &s.need, d);
     let parents: Map<String, Value> = a
         .parent_columns
         .iter()
@@ -135,11 +151,13 @@ pub async fn area(
         .groups
         .iter()
         .zip(&n.by_group)
-        .map(|(g, &c)| {
-            (
-                g.clone(),
-                serde_json::to_value(s.policy.count(c as f64, role)).unwrap_or(Value::Null),
-            )
+        .enumerate()
+        .filter_map(|(g, (name, &c))| {
+            let shown = d.count(c as f64, |r| r.area_group(i, g))?;
+            Some((
+                name.clone(),
+                serde_json::to_value(shown).unwrap_or(Value::Null),
+            ))
         })
         .collect();
     m.insert("referrals_by_group".into(), Value::Object(groups));
@@ -156,8 +174,12 @@ pub async fn area(
 pub async fn equity(
     State(s): State<AppState>,
     Extension(who): Extension<Principal>,
+    Q(_): Q<NoQuery>,
 ) -> Json<Value> {
-    Json(equity_json(&s.equity, who.role, &s.policy))
+    Json(equity_json(
+        &s.equity,
+        Disclosure::for_role(who.role, &s.public.counts),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -175,16 +197,29 @@ pub async fn rollup(
     let a = &s.atlas;
     let state = s.clone();
     let to = q.to.clone();
+    let exact = who.role.exact();
+    let need = move |st: &Prepared| -> NeedMap {
+        if exact {
+            st.need.clone()
+        } else {
+            st.public.need.clone()
+        }
+    };
     let r = if a.boundary_sets.iter().any(|b| b.name == q.to) {
         tokio::task::spawn_blocking(move || {
             let set = state.atlas.boundary_sets.iter().find(|b| b.name == to);
-            set.map(|set| rollup_to_boundaries(&state.atlas.areas, &state.need, set))
+            let need = need(&state);
+            set.map(|set| rollup_to_boundaries(&state.atlas.areas, &need, set))
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .ok_or_else(|| ApiError::NotFound(format!("no boundary set {:?}", q.to)))?
     } else if a.parent_columns.contains(&q.to) {
-        rollup_by_column(&a.areas, &s.need, &q.to)
+        rollup_by_column(
+            &a.areas,
+            if exact { &s.need } else { &s.public.need },
+            &q.to,
+        )
     } else {
         return Err(ApiError::NotFound(format!(
             "{:?} is neither a roll-up level ({}) nor a boundary set",
@@ -192,7 +227,10 @@ pub async fn rollup(
             a.parent_columns.join(", ")
         )));
     };
-    Ok(Json(rollup_json(&r, who.role, &s.policy)))
+    Ok(Json(rollup_json(
+        &r,
+        Disclosure::for_role(who.role, &s.public.counts),
+    )))
 }
 
 /// The premises layer as GeoJSON.

@@ -17,10 +17,11 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::AppState;
-use crate::analysis::NeedMap;
 use crate::io::mvt::{encode_polygon_layer, MvtValue};
+use crate::io::publish::PublicRelease;
 use crate::io::Atlas;
-use crate::privacy::{Count, Policy, Role};
+use crate::privacy::Count;
+use crate::privacy::Disclosure;
 use crate::spatial::tiles::{valid_tile, TileGeometry, MAX_ZOOM};
 
 type Props = Vec<(&'static str, MvtValue)>;
@@ -95,7 +96,9 @@ fn count_value(c: Count) -> MvtValue {
 }
 
 /// The layers served as tiles: `areas` (with public need attributes) and each boundary set.
-pub fn tile_layers(atlas: &Atlas, need: &NeedMap, policy: &Policy) -> Vec<TileLayer> {
+pub fn tile_layers(atlas: &Atlas, public: &PublicRelease) -> Vec<TileLayer> {
+    let need = &public.need;
+    let d = Disclosure::Public(&public.counts);
     let mut layers = Vec::new();
     let geoms: Vec<&geo::MultiPolygon<f64>> =
         atlas.areas.iter().map(|a| &a.geometry_wgs84).collect();
@@ -108,18 +111,11 @@ pub fn tile_layers(atlas: &Atlas, need: &NeedMap, policy: &Policy) -> Vec<TileLa
             if let Some(name) = &a.name {
                 p.push(("name", MvtValue::Str(name.clone())));
             }
-            p.push((
-                "referrals",
-                count_value(policy.count(n.referrals as f64, Role::Public)),
-            ));
-            if let Some(r) = policy.rate_per_1000(
-                n.referrals as f64,
-                n.population,
-                n.rate_per_1000,
-                Role::Public,
-            ) {
+            let c = public.counts.area(n.area.index());
+            if let Some(r) = d.rate_per_1000(&c, n.population, n.rate_per_1000) {
                 p.push(("rate_per_1000", MvtValue::Double(r)));
             }
+            p.push(("referrals", count_value(c)));
             if let Some(s) = n.need_score {
                 p.push(("need_score", MvtValue::Double((s * 100.0).round() / 100.0)));
             }

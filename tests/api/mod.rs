@@ -4,6 +4,7 @@
 
 mod auth;
 mod boundaries;
+mod disclosure;
 mod hardening;
 mod hours;
 mod scenarios;

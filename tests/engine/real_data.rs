@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 
 use needmap::analysis::{need_map, rollup_by_column, rollup_to_boundaries, Rollup};
 use needmap::io::writers::write_need_geojson;
-use needmap::privacy::{Policy, Role};
 
 use super::real_data;
 
@@ -71,8 +70,7 @@ fn real_need_map_is_written_with_one_feature_per_zone() {
         &path,
         &atlas.areas,
         &need,
-        Role::Planner,
-        &Policy::default(),
+        needmap::privacy::Disclosure::Exact,
     )
     .expect("need map written");
     let v: serde_json::Value =

@@ -11,6 +11,8 @@ use serde_json::json;
 pub enum ApiError {
     BadRequest(String),
     NotFound(String),
+    /// The body is over the limit (counted after inflating gzip).
+    TooLarge(String),
     /// The service cannot answer safely now (e.g. the audit log cannot be written).
     Unavailable(String),
     Internal(String),
@@ -21,6 +23,7 @@ impl IntoResponse for ApiError {
         let (status, code, message) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             ApiError::Internal(m) => {
                 tracing::error!("internal error: {m}");

@@ -309,6 +309,9 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        // Gzip request bodies are inflated outside the limits above, so the
+        // limits count inflated bytes: a gzip bomb stops at MAX_BODY_BYTES.
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), shed))
         .layer(CompressionLayer::new())

@@ -77,7 +77,16 @@ pub async fn put(
     body: Result<Json<PutBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     check_name(&name).map_err(ApiError::BadRequest)?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "the request body is larger than {} bytes (after inflating gzip)",
+                super::MAX_BODY_BYTES
+            ))
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
     if body.edits.len() > 10_000 {
         return Err(ApiError::BadRequest("at most 10,000 edits".into()));
     }

@@ -91,3 +91,78 @@ async fn cors_is_off_by_default() {
         "no cross-origin reads unless configured"
     );
 }
+
+async fn put(
+    s: &needmap::server::AppState,
+    uri: &str,
+    body: Vec<u8>,
+    gzip: bool,
+) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method("PUT")
+        .uri(uri)
+        .header("content-type", "application/json");
+    if gzip {
+        req = req.header("content-encoding", "gzip");
+    }
+    let resp = router(s.clone(), None)
+        .oneshot(req.body(Body::from(body)).expect("request"))
+        .await
+        .expect("response");
+    let status = resp.status();
+    let body = to_bytes(resp.into_body(), 1 << 20).await.expect("body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+#[tokio::test]
+async fn a_gzip_bomb_is_refused_after_inflating_at_most_the_body_limit() {
+    let (s, _dir) = state(64);
+    // 256 MB of spaces inside a JSON string: about 250 KB of gzip.
+    let mut inner = Vec::with_capacity(256 << 20);
+    inner.extend_from_slice(b"{\"note\": \"");
+    inner.resize((256 << 20) - 2, b' ');
+    inner.extend_from_slice(b"\"}");
+    let bomb = gzip(&inner);
+    drop(inner);
+    assert!(
+        bomb.len() < needmap::server::MAX_BODY_BYTES,
+        "{}",
+        bomb.len()
+    );
+    let (st, body) = put(&s, "/api/scenarios/bomb", bomb, true).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body.contains("\"error\""), "{body}");
+    // A small gzip body is inflated and read like any other.
+    let (st, body) = put(&s, "/api/scenarios/ok", gzip(b"{\"edits\": []}"), true).await;
+    assert!(st.is_client_error() || st.is_success(), "{st} {body}");
+    assert_ne!(st, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    // Bytes that are not gzip at all: a client error, never a 500.
+    let (st, body) = put(&s, "/api/scenarios/bad", b"not gzip".to_vec(), true).await;
+    assert!(st.is_client_error(), "{st} {body}");
+}
+
+#[tokio::test]
+async fn huge_and_deeply_nested_documents_are_client_errors() {
+    let (s, _dir) = state(64);
+    // Over the limit without compression.
+    let huge = format!("{{\"note\": \"{}\"}}", " ".repeat(2 << 20)).into_bytes();
+    let (st, body) = put(&s, "/api/scenarios/huge", huge, false).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    // 100,000 levels of nesting, well under the size limit.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
+    let (st, body) = put(&s, "/api/scenarios/deep", deep, false).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("\"message\""), "{body}");
+    // Not-a-number strings where numbers belong.
+    let nan =
+        br#"{"edits": [{"op": "add", "code": "X", "kind": "hub", "lon": "NaN", "lat": "inf"}]}"#;
+    let (st, body) = put(&s, "/api/scenarios/nan", nan.to_vec(), false).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
+}

@@ -630,3 +630,61 @@ fn shapefile_without_prj_is_an_error_unless_the_workspace_gives_its_crs() {
     let a = f.load_ok(&format!("{AREAS}{TEAMS}crs = \"EPSG:27700\"\n"));
     assert_eq!(a.boundary_sets[0].units.len(), 1);
 }
+
+/// A document nested deeper than any GeoJSON: an error naming the file,
+/// with memory and stack bounded (no recursion to the bottom).
+#[test]
+fn deeply_nested_geojson_is_an_error() {
+    let f = Fixture::new();
+    let deep = format!(
+        "{{\"type\": \"FeatureCollection\", \"features\": {}{}}}",
+        "[".repeat(200_000),
+        "]".repeat(200_000)
+    );
+    f.write("areas.geojson", &deep);
+    let r = f.load_err(AREAS);
+    expect_diag(
+        &r,
+        Severity::Error,
+        "areas.geojson",
+        None,
+        &["not valid GeoJSON"],
+    );
+}
+
+/// Features whose geometry is null or has no coordinates: each named by
+/// record, never a panic.
+#[test]
+fn empty_geometries_are_named_by_record() {
+    for (what, geometry) in [
+        ("null", serde_json::Value::Null),
+        (
+            "no rings",
+            serde_json::json!({"type": "Polygon", "coordinates": []}),
+        ),
+        (
+            "empty multipolygon",
+            serde_json::json!({"type": "MultiPolygon", "coordinates": []}),
+        ),
+        (
+            "empty ring",
+            serde_json::json!({"type": "Polygon", "coordinates": [[]]}),
+        ),
+    ] {
+        let f = Fixture::new();
+        let mut features = base_features();
+        let mut extra = feature("EMPTY1", serde_json::json!([]));
+        extra["geometry"] = geometry;
+        features.push(extra);
+        f.write("areas.geojson", &collection(features));
+        let r = f.load_err(AREAS);
+        let text = r.to_string();
+        assert!(
+            text.contains("areas.geojson")
+                && (text.contains("EMPTY1")
+                    || text.contains("feature 6")
+                    || text.contains("record")),
+            "{what}: {text}"
+        );
+    }
+}

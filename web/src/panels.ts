@@ -268,6 +268,7 @@ export function renderAreaError(panel: HTMLElement, areaId: string, message: str
 }
 
 function countHint(v: Count): string | undefined {
+  if (v === '[c]') return 'Withheld so that small counts nearby cannot be worked out by subtraction';
   return isSuppressed(v) ? 'Suppressed: counts below 10 are not shown' : undefined;
 }
 

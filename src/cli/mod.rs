@@ -186,6 +186,16 @@ enum Command {
         /// Requests handled at once; more get an immediate 503 (load shedding).
         #[arg(long, default_value_t = 1024)]
         max_in_flight: usize,
+        /// Requests a second per client address, sustained (0: no limit); over it, 429.
+        #[arg(long, default_value_t = 100.0)]
+        client_rate: f64,
+        /// Requests one client may send at once before the rate applies.
+        #[arg(long, default_value_t = 400.0)]
+        client_burst: f64,
+        /// Address of a reverse proxy whose X-Forwarded-For names the client
+        /// (forwarding headers from anyone else are ignored).
+        #[arg(long)]
+        trusted_proxy: Option<std::net::IpAddr>,
     },
     /// Access to premises of one kind: population within distance bands by SIMD
     /// quintile, and per area the nearest premises, provider choice and 2SFCA/E2SFCA.
@@ -803,10 +813,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             web,
             tile_cache_mb,
             max_in_flight,
+            client_rate,
+            client_burst,
+            trusted_proxy,
         } => {
+            if !(client_rate.is_finite() && client_rate >= 0.0 && client_burst >= 1.0) {
+                bail!("--client-rate must be 0 or more and --client-burst at least 1");
+            }
             let opts = crate::server::ServeOptions {
                 tile_cache_bytes: tile_cache_mb << 20,
                 max_in_flight,
+                client_rate_per_s: client_rate,
+                client_burst,
+                trusted_proxy,
             };
             crate::server::run_cli(config.as_deref(), &addr, &web, &opts)?;
             Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ pub mod boundaries;
 pub mod error;
 pub mod hours;
 pub mod openapi;
+pub mod ratelimit;
 pub mod referrals;
 pub mod routes;
 pub mod scenarios;
@@ -72,6 +73,8 @@ pub struct Prepared {
     /// Requests in flight, and the most allowed before shedding.
     pub in_flight: std::sync::atomic::AtomicUsize,
     pub max_in_flight: usize,
+    /// Per-client rate limits.
+    pub rate_limiter: ratelimit::RateLimiter,
     /// Held while a scenario file is written or deleted.
     pub scenario_lock: std::sync::Mutex<()>,
 }
@@ -84,6 +87,11 @@ pub struct ServeOptions {
     /// Requests handled at once; more are refused at once with 503 (load shedding,
     /// not a queue). `/api/health` is never shed.
     pub max_in_flight: usize,
+    /// Requests a second per client address (0: no limit), and the burst allowed.
+    pub client_rate_per_s: f64,
+    pub client_burst: f64,
+    /// A reverse proxy whose `X-Forwarded-For` names the client.
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 impl Default for ServeOptions {
@@ -91,6 +99,9 @@ impl Default for ServeOptions {
         ServeOptions {
             tile_cache_bytes: 512 << 20,
             max_in_flight: 1024,
+            client_rate_per_s: 100.0,
+            client_burst: 400.0,
+            trusted_proxy: None,
         }
     }
 }
@@ -131,6 +142,11 @@ impl Prepared {
             scenario_lock: std::sync::Mutex::new(()),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             max_in_flight: opts.max_in_flight,
+            rate_limiter: ratelimit::RateLimiter::new(
+                opts.client_rate_per_s,
+                opts.client_burst,
+                opts.trusted_proxy,
+            ),
             users: crate::privacy::auth::Users::from_config(&atlas.config.auth).unwrap_or_default(),
             audit: crate::privacy::audit::AuditLog::new(
                 atlas.config.resolve(
@@ -314,6 +330,10 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(axum::middleware::map_response(json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), shed))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
         .layer(CompressionLayer::new())
         .with_state(state)
 }
@@ -432,7 +452,8 @@ pub fn run_cli(
             state.atlas.region,
             listener.local_addr()?
         );
-        let app = router(state, web_dir.as_deref());
+        let app =
+            router(state, web_dir.as_deref()).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await?;

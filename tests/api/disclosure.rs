@@ -12,8 +12,7 @@
 //! needmap publishes no count below 10 may be recovered, or narrowed to
 //! fewer than 5 possible values.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -21,7 +20,7 @@ use serde_json::Value;
 use needmap::io::workspace::{load_workspace, LoadOptions};
 use needmap::io::writers;
 use needmap::privacy::{Count, Disclosure, Policy, Role};
-use needmap::server::{router, AppState, Prepared};
+use needmap::server::{AppState, Prepared};
 use needmap::Config;
 
 /// Six 0.02 x 0.01 degree areas in a row; IZ1 = A1-A3, IZ2 = A4-A6.
@@ -152,69 +151,12 @@ fn prepared(extra: &str) -> (AppState, tempfile::TempDir) {
     (Arc::new(Prepared::new(atlas)), dir)
 }
 
-/// A real server on loopback.
-fn serve(state: AppState) -> SocketAddr {
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    std_listener.set_nonblocking(true).expect("nonblocking");
-    let addr = std_listener.local_addr().expect("addr");
-    let app = router(state, None);
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener");
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("serve");
-        });
-    });
-    addr
-}
+use super::{http_raw, serve_loopback as serve};
 
 /// `GET path` over HTTP/1.1: status and JSON body.
 fn http_get(addr: SocketAddr, path: &str) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).expect("read");
-    let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text.split_once("\r\n\r\n").expect("response");
-    let status: u16 = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
+    let (status, _, body) = http_raw(addr, path, &[]);
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
-    }
-    out
 }
 
 fn total(pick: &dyn Fn(usize, usize, usize) -> bool) -> u64 {

@@ -166,3 +166,72 @@ async fn huge_and_deeply_nested_documents_are_client_errors() {
     let (st, body) = put(&s, "/api/scenarios/nan", nan.to_vec(), false).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
 }
+
+fn limited(
+    rate: f64,
+    burst: f64,
+    proxy: Option<&str>,
+) -> (needmap::server::AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = DemoSpec {
+        areas: 30,
+        referrals: 200,
+        seed: 9,
+    };
+    let summary = write_demo(dir.path(), &spec).expect("demo");
+    let cfg = Config::load(&summary.config).expect("config");
+    let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    let opts = ServeOptions {
+        client_rate_per_s: rate,
+        client_burst: burst,
+        trusted_proxy: proxy.map(|p| p.parse().expect("ip")),
+        ..ServeOptions::default()
+    };
+    (Arc::new(Prepared::with_options(atlas, &opts)), dir)
+}
+
+#[test]
+fn spoofed_forwarding_headers_do_not_dodge_the_client_rate_limit() {
+    // 5 at once, then 0.5 a second: the sixth request within the second is refused.
+    let (s, _dir) = limited(0.5, 5.0, None);
+    let addr = super::serve_loopback(s);
+    let mut codes = Vec::new();
+    for k in 0..12 {
+        let fake = format!("203.0.113.{k}");
+        let (st, head, body) = super::http_raw(
+            addr,
+            "/api/meta",
+            &[
+                ("X-Forwarded-For", &fake),
+                ("X-Real-IP", &fake),
+                ("Forwarded", &format!("for={fake}")),
+            ],
+        );
+        if st == 429 {
+            assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
+            assert!(body.contains("rate_limited"), "{body}");
+        }
+        codes.push(st);
+    }
+    assert_eq!(codes.iter().filter(|&&c| c == 200).count(), 5, "{codes:?}");
+    assert_eq!(codes.iter().filter(|&&c| c == 429).count(), 7, "{codes:?}");
+    // Liveness is never limited.
+    let (st, _, _) = super::http_raw(addr, "/api/health", &[]);
+    assert_eq!(st, 200);
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let (s, _dir) = limited(0.5, 2.0, Some("127.0.0.1"));
+    let addr = super::serve_loopback(s);
+    let mut by_client = Vec::new();
+    for client in ["198.51.100.1", "198.51.100.2"] {
+        // The proxy appends the client it saw; anything before it is the client's own claim.
+        let xff = format!("10.9.9.9, {client}");
+        let codes: Vec<u16> = (0..3)
+            .map(|_| super::http_raw(addr, "/api/meta", &[("X-Forwarded-For", &xff)]).0)
+            .collect();
+        by_client.push(codes);
+    }
+    assert_eq!(by_client, vec![vec![200, 200, 429], vec![200, 200, 429]]);
+}

@@ -1,5 +1,6 @@
 //! Seeded mutation fuzzing on stable Rust: valid inputs of each reader
-//! (GeoJSON, CSV tables, opening hours, the workspace file, referral times)
+//! (GeoJSON, referral and indicator CSV files, Shapefiles, opening hours,
+//! the workspace file, referral times)
 //! are cut, spliced and bit-flipped thousands of times; every result must be
 //! a value or a reported error, never a panic. Inputs that once crashed a
 //! reader are kept in `REGRESSIONS` below.
@@ -176,5 +177,127 @@ users = [{ name = "a", role = "planner", token_hash = "x" }]
             std::panic::catch_unwind(|| Config::parse(&text)).is_ok(),
             "workspace case {k} panicked on {text:?}"
         );
+    }
+}
+
+const REFERRALS_CSV: &str = "case_ref,easting,northing,received_at,client_group\nR1,326000,673000,2024-03-31T00:30:00,adults\nR2,326100.5,673010,2024-10-27 01:30,children\nR3,,673010,,\nR4,326200,673020,31/12/2024 23:59,adults\n";
+
+#[test]
+fn referral_and_indicator_csv_readers_never_panic() {
+    use needmap::io::referrals::read_referrals;
+    use needmap::io::table::read_table;
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("fuzz.csv");
+    let cfg: needmap::config::ReferralsConfig = toml::from_str(
+        "path = \"fuzz.csv\"\nx = \"easting\"\ny = \"northing\"\ncrs = \"EPSG:27700\"\ntime = \"received_at\"\ngroup = \"client_group\"\n",
+    )
+    .expect("referrals config");
+    let mut rng = Rng(5);
+    let pieces = &[
+        ",", "\"", "\n", "\r\n", "NaN", "-inf", "1e400", "\u{feff}", "\"\"\"", ",,,,",
+    ];
+    let (mut ok, mut rejected) = (0, 0);
+    for k in 0..1500 {
+        let text = mutate(&mut rng, REFERRALS_CSV, pieces);
+        std::fs::write(&path, &text).expect("write");
+        let r = std::panic::catch_unwind(|| {
+            let mut report = Report::new();
+            let a = read_referrals(&path, "fuzz.csv", &cfg, None, &mut report)
+                .map(|r| r.referrals.len());
+            let mut report = Report::new();
+            let b = read_table(&path, "fuzz.csv", &mut report).map(|t| t.rows.len());
+            (a, b)
+        });
+        let (a, _) = r.unwrap_or_else(|_| panic!("case {k} panicked on {text:?}"));
+        if a.is_some() {
+            ok += 1;
+        } else {
+            rejected += 1;
+        }
+    }
+    assert!(ok > 0 && rejected > 0, "{ok} read, {rejected} rejected");
+}
+
+#[test]
+fn shapefile_reader_never_panics() {
+    use needmap::io::shapefile::read_shapefile;
+    let dir = tempfile::tempdir().expect("tmp");
+    let shp = dir.path().join("fuzz.shp");
+    {
+        let table = shapefile::dbase::TableWriterBuilder::new().add_character_field(
+            shapefile::dbase::FieldName::try_from("team").expect("field"),
+            8,
+        );
+        let mut w = shapefile::Writer::from_path(&shp, table).expect("writer");
+        for (i, x0) in [300_000.0, 301_000.0, 302_000.0].iter().enumerate() {
+            let ring: Vec<shapefile::Point> = [
+                (0.0, 0.0),
+                (0.0, 900.0),
+                (900.0, 900.0),
+                (900.0, 0.0),
+                (0.0, 0.0),
+            ]
+            .iter()
+            .map(|&(x, y)| shapefile::Point::new(x0 + x, 670_000.0 + y))
+            .collect();
+            let shape = shapefile::Polygon::new(shapefile::PolygonRing::Outer(ring));
+            let mut rec = shapefile::dbase::Record::default();
+            rec.insert(
+                "team".into(),
+                shapefile::dbase::FieldValue::Character(Some(format!("T{i}"))),
+            );
+            w.write_shape_and_record(&shape, &rec).expect("write");
+        }
+    }
+    std::fs::write(
+        dir.path().join("fuzz.prj"),
+        r#"PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",SPHEROID["Airy_1830",6377563.396,299.3249646]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",400000.0],PARAMETER["False_Northing",-100000.0],PARAMETER["Central_Meridian",-2.0],PARAMETER["Scale_Factor",0.9996012717],PARAMETER["Latitude_Of_Origin",49.0],UNIT["Meter",1.0]]"#,
+    )
+    .expect("prj");
+    let files: Vec<(std::path::PathBuf, Vec<u8>)> = ["shp", "shx", "dbf"]
+        .iter()
+        .map(|e| {
+            let p = dir.path().join(format!("fuzz.{e}"));
+            let b = std::fs::read(&p).expect("read");
+            (p, b)
+        })
+        .collect();
+    {
+        let mut report = Report::new();
+        let layer =
+            read_shapefile(&shp, "fuzz.shp", &mut report).expect("the unmutated file reads");
+        assert_eq!(layer.features.len(), 3);
+    }
+    let mut rng = Rng(7);
+    for k in 0..1500 {
+        // Damage one of the three files: flip bits, cut, or overwrite a run of bytes.
+        let (path, orig) = &files[rng.below(3)];
+        let mut b = orig.clone();
+        for _ in 0..1 + rng.below(4) {
+            if b.is_empty() {
+                break;
+            }
+            let at = rng.below(b.len());
+            match rng.below(4) {
+                0 => b[at] ^= 1 << rng.below(8),
+                1 => b.truncate(at),
+                2 => {
+                    let v = (rng.next() & 0xff) as u8;
+                    let end = (at + 1 + rng.below(8)).min(b.len());
+                    b[at..end].iter_mut().for_each(|x| *x = v);
+                }
+                _ => {
+                    let end = (at + 4).min(b.len());
+                    b[at..end].copy_from_slice(&[0xff, 0xff, 0xff, 0x7f][..end - at]);
+                }
+            }
+        }
+        std::fs::write(path, &b).expect("write");
+        let r = std::panic::catch_unwind(|| {
+            let mut report = Report::new();
+            read_shapefile(&shp, "fuzz.shp", &mut report).map(|l| l.features.len())
+        });
+        assert!(r.is_ok(), "case {k}: damaged {} panicked", path.display());
+        std::fs::write(path, orig).expect("restore");
     }
 }

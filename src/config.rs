@@ -277,6 +277,11 @@ pub struct PrivacyConfig {
     /// column, else `area`). Levels with more units get totals only.
     #[serde(default)]
     pub public_group_level: Option<String>,
+    /// The one travel-time threshold, minutes, at which the public sees hours
+    /// gaps (default 15): other thresholds and client groups are for
+    /// signed-in planners, so that nested catchments cannot be differenced.
+    #[serde(default)]
+    pub public_hours_threshold_min: Option<f64>,
 }
 
 /// Web map settings.

@@ -320,33 +320,22 @@ pub fn hours_gaps(
     hours: &[Option<&Hours>],
     keep: impl Fn(&crate::model::Referral) -> bool,
 ) -> HoursGaps {
-    let Some((intervals, _)) = period_intervals(referrals, hours, &keep) else {
-        return HoursGaps {
-            by_area: vec![HoursGap { timed: 0, unmet: 0 }; n_areas],
-            by_premises: vec![HoursGap { timed: 0, unmet: 0 }; costs.n_supply],
-        };
-    };
-    let nearest = super::access::nearest_by_cost(costs);
     let mut by_area = vec![HoursGap { timed: 0, unmet: 0 }; n_areas];
     let mut by_premises = vec![HoursGap { timed: 0, unmet: 0 }; costs.n_supply];
-    for r in &referrals.referrals {
-        let (Some(a), Some(t)) = (r.area, r.received) else {
+    let flags = referral_hours(referrals, costs, threshold_s, hours, keep);
+    for (r, f) in referrals.referrals.iter().zip(flags) {
+        let (Some(a), Some(f)) = (r.area, f) else {
             continue;
         };
-        if !keep(r) {
-            continue;
-        }
         let i = a.index();
-        let row = &costs.rows[i];
-        let open_in_reach = any_open(row, threshold_s, &intervals, t);
         by_area[i].timed += 1;
-        if !open_in_reach {
+        if f.unmet {
             by_area[i].unmet += 1;
         }
-        if let Some((j, _)) = nearest[i] {
+        if let Some((j, closed)) = f.nearest {
             let g = &mut by_premises[j as usize];
             g.timed += 1;
-            if !within(&intervals[j as usize], t) {
+            if closed {
                 g.unmet += 1;
             }
         }
@@ -355,6 +344,92 @@ pub fn hours_gaps(
         by_area,
         by_premises,
     }
+}
+
+/// How one timed referral fared against the premises' hours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReferralHours {
+    /// No premises within the threshold was open when it arrived.
+    pub unmet: bool,
+    /// Its area's nearest premises (by cost), and whether that was closed.
+    pub nearest: Option<(u32, bool)>,
+}
+
+/// For each area, the outcomes (bit `2·unmet + nearest closed`) that public
+/// facts leave possible: a premises in reach that is never closed makes
+/// "unmet" impossible; a nearest premises in reach makes "unmet while the
+/// nearest is open" impossible; a nearest that is the only one in reach makes
+/// "met while the nearest is closed" impossible; no premises in reach makes
+/// "met" impossible. `always_open[j]`: premises `j` is never closed.
+pub fn possible_outcomes(
+    costs: &super::access::CostMatrix,
+    threshold_s: f64,
+    always_open: &[bool],
+) -> Vec<u8> {
+    let nearest = super::access::nearest_by_cost(costs);
+    costs
+        .rows
+        .iter()
+        .zip(&nearest)
+        .map(|(row, near)| {
+            let reach: Vec<u32> = row
+                .iter()
+                .filter(|&&(_, c)| c <= threshold_s)
+                .map(|&(j, _)| j)
+                .collect();
+            let mut m = 0u8;
+            for unmet in [false, true] {
+                for closed in [false, true] {
+                    let ok = match (unmet, closed, near) {
+                        // Without a nearest premises it is never "closed".
+                        (_, true, None) => false,
+                        (false, _, _) if reach.is_empty() => false,
+                        (true, _, _) if reach.iter().any(|&j| always_open[j as usize]) => false,
+                        (_, true, Some((j, _))) if always_open[*j as usize] => false,
+                        (true, false, Some((j, _))) if reach.contains(j) => false,
+                        (false, true, Some((j, _))) => reach.iter().any(|k| k != j),
+                        _ => true,
+                    };
+                    if ok {
+                        m |= 1 << (usize::from(unmet) * 2 + usize::from(closed));
+                    }
+                }
+            }
+            m
+        })
+        .collect()
+}
+
+/// [`ReferralHours`] for each referral in order; `None` for referrals without
+/// an area or a time, or that `keep` refuses.
+pub fn referral_hours(
+    referrals: &crate::model::ReferralSet,
+    costs: &super::access::CostMatrix,
+    threshold_s: f64,
+    hours: &[Option<&Hours>],
+    keep: impl Fn(&crate::model::Referral) -> bool,
+) -> Vec<Option<ReferralHours>> {
+    let Some((intervals, _)) = period_intervals(referrals, hours, &keep) else {
+        return vec![None; referrals.referrals.len()];
+    };
+    let nearest = super::access::nearest_by_cost(costs);
+    referrals
+        .referrals
+        .iter()
+        .map(|r| {
+            let (Some(a), Some(t)) = (r.area, r.received) else {
+                return None;
+            };
+            if !keep(r) {
+                return None;
+            }
+            let i = a.index();
+            Some(ReferralHours {
+                unmet: !any_open(&costs.rows[i], threshold_s, &intervals, t),
+                nearest: nearest[i].map(|(j, _)| (j, !within(&intervals[j as usize], t))),
+            })
+        })
+        .collect()
 }
 
 /// The first Monday on or after `from` whose week (Monday to Sunday) holds no

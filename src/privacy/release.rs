@@ -47,6 +47,11 @@ pub struct CountRelease {
     area_group: Vec<u32>,
     area_period: Vec<u32>,
     tables: BTreeMap<String, TableCells>,
+    /// Each referral's atom (`None` outside every area).
+    referral_atom: Vec<Option<u32>>,
+    /// Period buckets per group (the last is "no period" where there is one).
+    pb: usize,
+    spec: ReleaseSpec,
     /// Cells withheld by the audit.
     pub withheld: usize,
     /// Cells published in all.
@@ -96,15 +101,21 @@ impl CountRelease {
         let (gb, pb) = (ng + usize::from(no_group), np + usize::from(no_period));
         let per_area = gb * pb;
         let mut atoms = vec![0u64; n_areas * per_area];
+        let mut referral_atom = Vec::with_capacity(referrals.referrals.len());
         for r in &referrals.referrals {
-            let Some(a) = r.area else { continue };
+            let Some(a) = r.area else {
+                referral_atom.push(None);
+                continue;
+            };
             let g = r
                 .group
                 .map(|g| g as usize)
                 .filter(|&g| g < ng)
                 .unwrap_or(ng);
             let p = period_of(r).unwrap_or(np);
-            atoms[a.index() * per_area + g * pb + p] += 1;
+            let k = a.index() * per_area + g * pb + p;
+            atoms[k] += 1;
+            referral_atom.push(Some(k as u32));
         }
         let atom = |a: usize, g: usize, p: usize| (a * per_area + g * pb + p) as u32;
         let mut cells: Vec<Cell> = Vec::new();
@@ -173,6 +184,9 @@ impl CountRelease {
             area_group,
             area_period,
             tables: out_tables,
+            referral_atom,
+            pb,
+            spec: spec.clone(),
             withheld: done.withheld,
         }
     }
@@ -248,5 +262,278 @@ impl CountRelease {
     /// The exact atoms (area x group x period counts), for audits in tests.
     pub fn atoms(&self) -> &[u64] {
         &self.atoms
+    }
+}
+
+/// The public hours-gap counts of one kind of premises at the public
+/// threshold, audited together with the [`CountRelease`] they sit beside:
+/// the release's cells are fixed as already published, and only hours cells
+/// may be withheld.
+#[derive(Clone, Debug)]
+pub struct HoursRelease {
+    shown: Vec<Shown>,
+    area_timed: Vec<u32>,
+    area_unmet: Vec<u32>,
+    premises_timed: Vec<u32>,
+    premises_closed: Vec<u32>,
+    total: [u32; 2],
+    policy: Policy,
+    /// Hours cells withheld by the audit.
+    pub withheld: usize,
+}
+
+impl CountRelease {
+    /// Audit the hours-gap counts: `flags[r]` is how referral `r` fared
+    /// (`None` if untimed or outside), `catchment[i]` the nearest premises of
+    /// area `i`, of `n_premises`. `possible[i]` has bit `2·unmet + closed`
+    /// set for each outcome a reader cannot rule out for area `i` from public
+    /// facts (which premises are in reach, which are never closed): a reader
+    /// who knows an outcome is impossible knows its count is 0, and the audit
+    /// must reason as well.
+    pub fn hours(
+        &self,
+        flags: &[Option<crate::analysis::hours::ReferralHours>],
+        catchment: &[Option<u32>],
+        n_premises: usize,
+        possible: &[u8],
+    ) -> HoursRelease {
+        // Each atom splits four ways: (unmet, nearest closed).
+        let n = self.atoms.len();
+        let mut atoms = vec![0u64; n * 4];
+        // Untimed referrals (and atoms without any) keep flag 0.
+        for (r, a) in self.referral_atom.iter().enumerate() {
+            let Some(a) = a else { continue };
+            let f = flags.get(r).copied().flatten();
+            let bits = f.map_or(0, |f| {
+                usize::from(f.unmet) * 2 + usize::from(f.nearest.is_some_and(|n| n.1))
+            });
+            atoms[*a as usize * 4 + bits] += 1;
+        }
+        let np = self.n_periods;
+        let per_area = n / catchment.len().max(1);
+        // Untimed atoms keep outcome 0 only; timed ones the possible outcomes.
+        let allowed = |k: usize, b: usize| -> bool {
+            if k % self.pb >= np {
+                return b == 0;
+            }
+            let m = possible.get(k / per_area.max(1)).copied().unwrap_or(0b1111);
+            m & (1 << b) != 0
+        };
+        let mut cells: Vec<Cell> = self
+            .cells
+            .iter()
+            .map(|c| Cell {
+                terms: c
+                    .terms
+                    .iter()
+                    .flat_map(|&(a, w)| {
+                        (0..4)
+                            .filter(move |&b| allowed(a as usize, b))
+                            .map(move |b| (a * 4 + b as u32, w))
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut fixed: Vec<Option<Shown>> = self.shown.iter().map(|&s| Some(s)).collect();
+        let timed = |k: usize| k % self.pb < np;
+        let area_atoms = |i: usize| (i * per_area..(i + 1) * per_area).filter(move |&k| timed(k));
+        let mut push = |c: Cell| {
+            cells.push(c);
+            fixed.push(None);
+            (cells.len() - 1) as u32
+        };
+        let pick = |i: usize, want: &dyn Fn(usize) -> bool| -> Vec<u32> {
+            area_atoms(i)
+                .flat_map(|k| {
+                    (0..4)
+                        .filter(move |&b| want(b) && allowed(k, b))
+                        .map(move |b| (k * 4 + b) as u32)
+                })
+                .collect()
+        };
+        let all = |_: usize| true;
+        let unmet = |b: usize| b >= 2;
+        let closed = |b: usize| b % 2 == 1;
+        let n_areas = catchment.len();
+        let area_timed: Vec<u32> = (0..n_areas)
+            .map(|i| push(Cell::count(pick(i, &all))))
+            .collect();
+        let area_unmet: Vec<u32> = (0..n_areas)
+            .map(|i| push(Cell::count(pick(i, &unmet))))
+            .collect();
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); n_premises];
+        for (i, c) in catchment.iter().enumerate() {
+            if let Some(j) = c {
+                members[*j as usize].push(i);
+            }
+        }
+        let premises_timed: Vec<u32> = members
+            .iter()
+            .map(|m| push(Cell::count(m.iter().flat_map(|&i| pick(i, &all)))))
+            .collect();
+        let premises_closed: Vec<u32> = members
+            .iter()
+            .map(|m| push(Cell::count(m.iter().flat_map(|&i| pick(i, &closed)))))
+            .collect();
+        let total = [
+            push(Cell::count((0..n_areas).flat_map(|i| pick(i, &all)))),
+            push(Cell::count((0..n_areas).flat_map(|i| pick(i, &unmet)))),
+        ];
+        let done =
+            super::sdc::protect_with(&atoms, &cells, &fixed, &self.spec.policy, self.spec.width);
+        HoursRelease {
+            shown: done.shown,
+            area_timed,
+            area_unmet,
+            premises_timed,
+            premises_closed,
+            total,
+            policy: self.spec.policy,
+            withheld: done.withheld,
+        }
+    }
+}
+
+impl HoursRelease {
+    fn count(&self, c: u32) -> Count {
+        match self.shown[c as usize] {
+            Shown::Value(v) => Count::Value(v),
+            Shown::Small => Count::Suppressed(format!("<{}", self.policy.threshold)),
+            Shown::Withheld => Count::Suppressed(WITHHELD.into()),
+        }
+    }
+
+    /// An area's timed referrals and those no premises in reach was open for.
+    pub fn area(&self, i: usize) -> (Count, Count) {
+        (
+            self.count(self.area_timed[i]),
+            self.count(self.area_unmet[i]),
+        )
+    }
+
+    /// A premises' catchment: timed referrals, and those that came while it was closed.
+    pub fn premises(&self, j: usize) -> (Count, Count) {
+        (
+            self.count(self.premises_timed[j]),
+            self.count(self.premises_closed[j]),
+        )
+    }
+
+    /// The region: timed referrals, and those unmet.
+    pub fn total(&self) -> (Count, Count) {
+        (self.count(self.total[0]), self.count(self.total[1]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::hours::ReferralHours;
+    use crate::model::{AreaId, Referral, ReferralId};
+
+    /// Two areas in one catchment: A has 11 timed referrals, all unmet, so
+    /// "met = timed - unmet" is 0 and would show as 10 - 10 = 0..2; B has
+    /// 30, 12 of them unmet.
+    #[test]
+    fn hours_counts_are_audited_against_the_area_counts() {
+        let t = chrono::NaiveDate::from_ymd_opt(2024, 3, 5)
+            .and_then(|d| d.and_hms_opt(20, 0, 0))
+            .expect("time");
+        let mut refs = Vec::new();
+        let mut flags = Vec::new();
+        for (area, n, unmet) in [(0u32, 11, 11), (1, 30, 12)] {
+            for k in 0..n {
+                refs.push(Referral {
+                    id: ReferralId(refs.len() as u32),
+                    x_m: 0.0,
+                    y_m: 0.0,
+                    received: Some(t),
+                    group: None,
+                    area: Some(AreaId(area)),
+                    row: refs.len() + 2,
+                });
+                flags.push(Some(ReferralHours {
+                    unmet: k < unmet,
+                    nearest: Some((0, k < unmet)),
+                }));
+            }
+        }
+        let referrals = ReferralSet {
+            referrals: refs,
+            groups: Vec::new(),
+        };
+        let need = NeedMap {
+            areas: Vec::new(),
+            groups: Vec::new(),
+            periods: vec!["2024".into()],
+            outside: 0,
+            untimed: 0,
+        };
+        let spec = ReleaseSpec {
+            policy: Policy::default(),
+            width: 5,
+            max_group_units: 2,
+        };
+        let main = CountRelease::build(2, &referrals, &need, Period::Year, &[], &spec);
+        assert_eq!(main.area(0), Count::Value(10.0));
+        // One premises, in reach of both: met means it was open.
+        let hours = main.hours(&flags, &[Some(0), Some(0)], 1, &[0b1001, 0b1001]);
+        // Cell by cell A's unmet would be 10 (10..12) beside its total of 10
+        // (10..12): its met referrals pinned to 0..2. The audit withholds it.
+        let (timed_a, unmet_a) = hours.area(0);
+        assert!(
+            timed_a == Count::Suppressed(WITHHELD.into())
+                || unmet_a == Count::Suppressed(WITHHELD.into()),
+            "{timed_a:?} {unmet_a:?}"
+        );
+        assert!(hours.withheld > 0);
+        // What a reader then knows leaves A's met count at least 5 values wide.
+        let policy = Policy::default();
+        let mut cells: Vec<Cell> = Vec::new();
+        let mut shown: Vec<Shown> = Vec::new();
+        let atom4 = |area: u32, unmet: bool| area * 4 + if unmet { 3 } else { 0 };
+        // Atoms here: per area, met (0) and unmet (3) only.
+        for (area, c) in [(0u32, main.area(0)), (1, main.area(1))] {
+            cells.push(Cell::count([atom4(area, false), atom4(area, true)]));
+            shown.push(to_shown(&c));
+        }
+        for (area, (tc, uc)) in [(0u32, hours.area(0)), (1, hours.area(1))] {
+            cells.push(Cell::count([atom4(area, false), atom4(area, true)]));
+            shown.push(to_shown(&tc));
+            cells.push(Cell::count([atom4(area, true)]));
+            shown.push(to_shown(&uc));
+        }
+        let (pt, pc) = hours.premises(0);
+        let all = [
+            atom4(0, false),
+            atom4(0, true),
+            atom4(1, false),
+            atom4(1, true),
+        ];
+        cells.push(Cell::count(all));
+        shown.push(to_shown(&pt));
+        cells.push(Cell::count([atom4(0, true), atom4(1, true)]));
+        shown.push(to_shown(&pc));
+        let facts = super::super::sdc::knowledge(&cells, &shown, &policy);
+        let b = super::super::sdc::propagate(8, &facts).expect("consistent");
+        let met_a = b[atom4(0, false) as usize];
+        assert!(met_a.1 - met_a.0 + 1.0 >= 5.0, "{met_a:?}");
+        // And cell by cell it would have been narrowed.
+        let naive: Vec<Shown> = [11.0, 30.0, 11.0, 11.0, 30.0, 12.0, 41.0, 23.0]
+            .iter()
+            .map(|&n| to_shown(&policy.count(n, super::super::Role::Public)))
+            .collect();
+        let facts = super::super::sdc::knowledge(&cells, &naive, &policy);
+        let b = super::super::sdc::propagate(8, &facts).expect("consistent");
+        let met_a = b[atom4(0, false) as usize];
+        assert!(met_a.1 - met_a.0 + 1.0 < 5.0, "{met_a:?}");
+    }
+
+    fn to_shown(c: &Count) -> Shown {
+        match c {
+            Count::Value(v) => Shown::Value(*v),
+            Count::Suppressed(s) if s == WITHHELD => Shown::Withheld,
+            Count::Suppressed(_) => Shown::Small,
+        }
     }
 }

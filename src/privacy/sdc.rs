@@ -130,7 +130,8 @@ const MAX_DIFFERENCED: usize = 4096;
 /// cell `F` and a family of disjoint published cells `G1 … Gk` inside it
 /// (grown greedily, largest first, from each `Gi` in turn so that several
 /// breakdowns of `F`, by group and by period, are each tried), the count of
-/// `Gi` plus the rest of `F` lies in `F − Σ(j≠i) Gj`. This is differencing
+/// `Gi` plus the rest of `F` lies in `F − Σ(j≠i) Gj`, and the rest alone in
+/// `F − Σ Gj`. This is differencing
 /// as an analyst does it (a parent less its other children, a total less
 /// its other periods), which propagation atom by atom alone would miss.
 pub fn knowledge(cells: &[Cell], shown: &[Shown], policy: &Policy) -> Vec<Constraint> {
@@ -217,6 +218,16 @@ pub fn knowledge(cells: &[Cell], shown: &[Shown], policy: &Policy) -> Vec<Constr
                 .iter()
                 .map(|&g| limits[g as usize])
                 .fold((0.0, 0.0), |s, l| (s.0 + l.0, s.1 + l.1));
+            // The rest of F beyond the family: F less all of them.
+            if !rest.is_empty() && rest.len() <= MAX_DIFFERENCED {
+                let mut key = rest.clone();
+                key.sort_unstable();
+                let e = derived.entry(key).or_insert((0.0, f64::INFINITY));
+                *e = (
+                    e.0.max((limits[f].0 - sum_hi).max(0.0)),
+                    e.1.min(limits[f].1 - sum_lo),
+                );
+            }
             for &g in &family {
                 let (gl, gh) = limits[g as usize];
                 let lo = (limits[f].0 - (sum_hi - gh)).max(0.0);
@@ -376,7 +387,26 @@ pub fn exposed(
 /// narrowed to fewer than `width` values by differencing (see the module
 /// documentation).
 pub fn protect(atoms: &[u64], cells: &[Cell], policy: &Policy, width: u64) -> Protected {
+    protect_with(atoms, cells, &vec![None; cells.len()], policy, width)
+}
+
+/// As [`protect`], where the cells with `fixed[i]` set are already published
+/// as given (by an earlier release): they are what the reader knows, and
+/// only the other cells may be withheld.
+pub fn protect_with(
+    atoms: &[u64],
+    cells: &[Cell],
+    fixed: &[Option<Shown>],
+    policy: &Policy,
+    width: u64,
+) -> Protected {
     let mut shown = primary(atoms, cells, policy);
+    for (s, f) in shown.iter_mut().zip(fixed) {
+        if let Some(f) = f {
+            *s = *f;
+        }
+    }
+    let free = |c: u32| fixed[c as usize].is_none();
     // Which cells hold each atom, and each cell's atoms as a sorted list.
     let mut holders: Vec<Vec<u32>> = vec![Vec::new(); atoms.len()];
     for (i, c) in cells.iter().enumerate() {
@@ -413,7 +443,7 @@ pub fn protect(atoms: &[u64], cells: &[Cell], policy: &Policy, width: u64) -> Pr
                 .collect();
             supers.sort_by_key(|&c| (cells[c as usize].terms.len(), c));
             let mut pick = None;
-            if let Some(&p) = supers.first() {
+            for &p in &supers {
                 stamp = stamp.wrapping_add(2);
                 for &(a, _) in &cells[p as usize].terms {
                     mark[a as usize] = stamp;
@@ -431,7 +461,7 @@ pub fn protect(atoms: &[u64], cells: &[Cell], policy: &Policy, width: u64) -> Pr
                         let Shown::Value(v) = shown[s as usize] else {
                             continue;
                         };
-                        if s == p {
+                        if s == p || !free(s) {
                             continue;
                         }
                         let inside = cells[s as usize]
@@ -443,7 +473,10 @@ pub fn protect(atoms: &[u64], cells: &[Cell], policy: &Policy, width: u64) -> Pr
                         }
                     }
                 }
-                pick = Some(best.map(|b| b.1).unwrap_or(p));
+                pick = best.map(|b| b.1).or(free(p).then_some(p));
+                if pick.is_some() {
+                    break;
+                }
             }
             if let Some(p) = pick {
                 chosen.push(p);
@@ -456,7 +489,7 @@ pub fn protect(atoms: &[u64], cells: &[Cell], policy: &Policy, width: u64) -> Pr
             // holding an exposed atom (cannot happen for a consistent release).
             for a in hits.iter().flatten() {
                 for &c in &holders[*a as usize] {
-                    if matches!(shown[c as usize], Shown::Value(_)) {
+                    if free(c) && matches!(shown[c as usize], Shown::Value(_)) {
                         chosen.push(c);
                     }
                 }

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,8 +19,8 @@ use super::routes::Q;
 use super::AppState;
 use crate::analysis::access::{nearest_by_cost, CostMatrix, Decay};
 use crate::analysis::hours::{
-    demand_by_area, floating_catchment_by_hour, hours_gaps, open_in_reach, unmet_demand, HoursGaps,
-    UnmetDemand,
+    demand_by_area, floating_catchment_by_hour, hours_gaps, open_in_reach, possible_outcomes,
+    referral_hours, unmet_demand, HoursGaps, UnmetDemand,
 };
 use crate::io::study::slot_label;
 use crate::privacy::Role;
@@ -44,6 +45,45 @@ pub struct GapBundle {
     pub nearest: Vec<Option<(u32, f64)>>,
     pub open: Vec<[f64; 168]>,
     pub open_in_reach: Vec<[u16; 168]>,
+    /// The audited public counts (at the public threshold, all groups).
+    pub public: Option<crate::privacy::release::HoursRelease>,
+}
+
+/// The public threshold for hours analyses, seconds.
+pub(super) fn public_threshold_s(s: &super::Prepared) -> f64 {
+    s.atlas
+        .config
+        .privacy
+        .public_hours_threshold_min
+        .unwrap_or(15.0)
+        * 60.0
+}
+
+/// The public sees hours analyses at one threshold and for all client groups
+/// together; planners and data stewards may choose.
+pub(super) fn check_public(
+    s: &super::Prepared,
+    who: &crate::privacy::auth::Principal,
+    threshold_s: f64,
+    group: Option<&str>,
+) -> Result<(), ApiError> {
+    if who.role.exact() {
+        return Ok(());
+    }
+    let p = public_threshold_s(s);
+    if (threshold_s - p).abs() > 1e-9 {
+        return Err(ApiError::BadRequest(format!(
+            "the public sees hours analyses at threshold_min={} only (other thresholds are for signed-in planners)",
+            p / 60.0
+        )));
+    }
+    if group.is_some() {
+        return Err(ApiError::BadRequest(
+            "hours by client group are for signed-in planners; the public sees all groups together"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Scores of hours-aware access for one kind, threshold and decay.
@@ -99,6 +139,12 @@ pub(super) fn threshold_s(min: Option<f64>) -> Result<f64, ApiError> {
     Ok(m * 60.0)
 }
 
+/// A percentage from two counts as shown (withheld where either is).
+fn shown_percent(part: &crate::privacy::Count, whole: &crate::privacy::Count) -> Option<f64> {
+    let (p, w) = (part.value()?, whole.value()?);
+    (w > 0.0).then(|| ((p / w * 100.0).min(100.0) * 10.0).round() / 10.0)
+}
+
 fn count(s: &super::Prepared, n: f64) -> Value {
     json!(s.policy.count(n, ROLE))
 }
@@ -136,13 +182,31 @@ async fn gap_bundle(
         let hours = study.hours();
         let open = study.open_slots();
         let n = a.areas.len();
+        let nearest = nearest_by_cost(&study.costs);
+        let public = (group_owned.is_none()
+            && (threshold_s - public_threshold_s(&st)).abs() < 1e-9)
+            .then(|| {
+                let flags =
+                    referral_hours(&a.referrals, &study.costs, threshold_s, &hours, |_| true);
+                let catchment: Vec<Option<u32>> = nearest.iter().map(|n| n.map(|x| x.0)).collect();
+                let always: Vec<bool> = study
+                    .idx
+                    .iter()
+                    .map(|&j| a.premises[j].opening_hours.as_deref().map(str::trim) == Some("24/7"))
+                    .collect();
+                let possible = possible_outcomes(&study.costs, threshold_s, &always);
+                st.public
+                    .counts
+                    .hours(&flags, &catchment, study.idx.len(), &possible)
+            });
         Ok(GapBundle {
+            public,
             method: study.method.clone(),
             week_start: a.reference_monday(),
             gaps: hours_gaps(n, &a.referrals, &study.costs, threshold_s, &hours, &keep),
             unmet: unmet_demand(n, &a.referrals, &study.costs, threshold_s, &hours, &keep),
             demand: demand_by_area(n, &a.referrals, &keep),
-            nearest: nearest_by_cost(&study.costs),
+            nearest,
             open_in_reach: open_in_reach(&study.costs, threshold_s, &open),
             open,
             idx: study.idx,
@@ -173,21 +237,35 @@ pub struct GapQuery {
 /// within the threshold was open; per premises, the referrals of its
 /// nearest-premises catchment that arrived while it was closed; and the
 /// region's demand and unmet demand by hour of the week.
-pub async fn gap(State(s): State<AppState>, Q(q): Q<GapQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn gap(
+    State(s): State<AppState>,
+    Extension(who): Extension<crate::privacy::auth::Principal>,
+    Q(q): Q<GapQuery>,
+) -> Result<Json<Value>, ApiError> {
     let t = threshold_s(q.threshold_min)?;
+    check_public(&s, &who, t, q.group.as_deref())?;
     let b = gap_bundle(&s, &q.kind, t, q.group.as_deref()).await?;
+    let rel = b.public.as_ref().filter(|_| !who.role.exact());
     let a = &s.atlas;
     let pol = &s.policy;
     let areas: Vec<Value> = a
         .areas
         .iter()
         .zip(&b.gaps.by_area)
-        .map(|(ar, g)| {
+        .enumerate()
+        .map(|(i, (ar, g))| {
+            let (timed, unmet) = match rel {
+                Some(r) => r.area(i),
+                None => (
+                    pol.count(g.timed as f64, ROLE),
+                    pol.count(g.unmet as f64, ROLE),
+                ),
+            };
             json!({
                 "area_id": ar.code,
-                "timed": count(&s, g.timed as f64),
-                "unmet": count(&s, g.unmet as f64),
-                "unmet_pct": pol.percent(g.unmet as f64, g.timed as f64, ROLE),
+                "unmet_pct": shown_percent(&unmet, &timed),
+                "timed": timed,
+                "unmet": unmet,
             })
         })
         .collect();
@@ -196,16 +274,24 @@ pub async fn gap(State(s): State<AppState>, Q(q): Q<GapQuery>) -> Result<Json<Va
         .iter()
         .zip(&b.gaps.by_premises)
         .zip(&b.open)
-        .map(|((&j, g), open)| {
+        .enumerate()
+        .map(|(k, ((&j, g), open))| {
             let p = &a.premises[j];
+            let (timed, closed) = match rel {
+                Some(r) => r.premises(k),
+                None => (
+                    pol.count(g.timed as f64, ROLE),
+                    pol.count(g.unmet as f64, ROLE),
+                ),
+            };
             json!({
                 "premises_id": p.code,
                 "name": p.name,
                 "opening_hours": p.opening_hours,
                 "open_hours_per_week": round3(open.iter().sum::<f64>()),
-                "catchment_timed": count(&s, g.timed as f64),
-                "while_closed": count(&s, g.unmet as f64),
-                "while_closed_pct": pol.percent(g.unmet as f64, g.timed as f64, ROLE),
+                "while_closed_pct": shown_percent(&closed, &timed),
+                "catchment_timed": timed,
+                "while_closed": closed,
             })
         })
         .collect();
@@ -219,6 +305,13 @@ pub async fn gap(State(s): State<AppState>, Q(q): Q<GapQuery>) -> Result<Json<Va
     }
     let timed: u64 = b.gaps.by_area.iter().map(|g| g.timed).sum();
     let missed: u64 = b.gaps.by_area.iter().map(|g| g.unmet).sum();
+    let (t_shown, u_shown) = match rel {
+        Some(r) => r.total(),
+        None => (
+            pol.count(timed as f64, ROLE),
+            pol.count(missed as f64, ROLE),
+        ),
+    };
     Ok(Json(json!({
         "kind": q.kind,
         "group": q.group,
@@ -227,9 +320,9 @@ pub async fn gap(State(s): State<AppState>, Q(q): Q<GapQuery>) -> Result<Json<Va
         "week_start": b.week_start,
         "note": "Premises without opening hours count as closed. Counts are disclosure-controlled: <10 or rounded to 5.",
         "totals": {
-            "timed": count(&s, timed as f64),
-            "unmet": count(&s, missed as f64),
-            "unmet_pct": pol.percent(missed as f64, timed as f64, ROLE),
+            "unmet_pct": shown_percent(&u_shown, &t_shown),
+            "timed": t_shown,
+            "unmet": u_shown,
         },
         "demand_by_hour": counts168(&s, &demand),
         "unmet_by_hour": counts168(&s, &unmet),
@@ -256,10 +349,12 @@ pub struct ExtensionsQuery {
 /// above it), and each premises' best three on their own.
 pub async fn extensions(
     State(s): State<AppState>,
+    Extension(who): Extension<crate::privacy::auth::Principal>,
     Q(q): Q<ExtensionsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     use crate::analysis::extend::{best_per_premises, ranked_extensions, Extension};
     let t = threshold_s(q.threshold_min)?;
+    check_public(&s, &who, t, q.group.as_deref())?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -465,10 +560,12 @@ pub struct AreaHoursQuery {
 /// sharing its nearest premises), disclosure-controlled.
 pub async fn area_hours(
     State(s): State<AppState>,
+    Extension(who): Extension<crate::privacy::auth::Principal>,
     Path(id): Path<String>,
     Q(q): Q<AreaHoursQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let t = threshold_s(q.threshold_min)?;
+    check_public(&s, &who, t, q.group.as_deref())?;
     let i = s
         .atlas
         .areas

@@ -85,6 +85,7 @@ pub async fn meta(State(s): State<AppState>, Extension(who): Extension<Principal
         "attribution": a.config.attribution,
         "basemap_style": a.config.map.basemap_style,
         "disclosure": {"threshold": s.policy.threshold, "rounding": s.policy.rounding},
+        "public_hours_threshold_min": super::hours::public_threshold_s(&s) / 60.0,
     }))
 }
 

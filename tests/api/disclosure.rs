@@ -192,11 +192,19 @@ struct Fact {
     exact: u64,
 }
 
+/// The six-area workspace's exact atoms, in `atom` order.
+fn six() -> Vec<u64> {
+    (0..ATOMS)
+        .map(|i| COUNTS[i / 4][(i / 2) % 2][i % 2])
+        .collect()
+}
+
 fn read(what: String, atoms: Vec<usize>, shown: &Value) -> Option<Fact> {
-    let exact = atoms
-        .iter()
-        .map(|&i| COUNTS[i / 4][(i / 2) % 2][i % 2])
-        .sum();
+    read_in(&six(), what, atoms, shown)
+}
+
+fn read_in(truth: &[u64], what: String, atoms: Vec<usize>, shown: &Value) -> Option<Fact> {
+    let exact = atoms.iter().map(|&i| truth[i]).sum();
     let (lo, hi) = match shown {
         Value::Number(n) => {
             let r = n.as_f64()?;
@@ -223,7 +231,7 @@ fn read(what: String, atoms: Vec<usize>, shown: &Value) -> Option<Fact> {
 /// Differencing: for each fact and each way of filling it with disjoint
 /// smaller facts (started from each in turn), each of those plus the rest
 /// lies in the fact less the others. Returned with the facts themselves.
-fn with_differences(facts: &[Fact]) -> Vec<Fact> {
+fn with_differences(facts: &[Fact], truth: &[u64]) -> Vec<Fact> {
     let mut out = facts.to_vec();
     for f in facts {
         let subs: Vec<&Fact> = {
@@ -252,6 +260,17 @@ fn with_differences(facts: &[Fact]) -> Vec<Fact> {
                 .copied()
                 .filter(|a| !used.contains(a))
                 .collect();
+            if !rest.is_empty() {
+                let lo: f64 = family.iter().map(|x| x.hi).sum();
+                let hi: f64 = family.iter().map(|x| x.lo).sum();
+                out.push(Fact {
+                    what: format!("the rest of {}", f.what),
+                    exact: rest.iter().map(|&i| truth[i]).sum(),
+                    atoms: rest.clone(),
+                    lo: (f.lo - lo).max(0.0),
+                    hi: f.hi - hi,
+                });
+            }
             for (k, g) in family.iter().enumerate() {
                 let others_lo: f64 = family
                     .iter()
@@ -270,10 +289,7 @@ fn with_differences(facts: &[Fact]) -> Vec<Fact> {
                 atoms.sort_unstable();
                 out.push(Fact {
                     what: format!("{} less the rest of {}", g.what, f.what),
-                    exact: atoms
-                        .iter()
-                        .map(|&i| COUNTS[i / 4][(i / 2) % 2][i % 2])
-                        .sum(),
+                    exact: atoms.iter().map(|&i| truth[i]).sum(),
                     atoms,
                     lo: (f.lo - others_hi).max(0.0),
                     hi: f.hi - others_lo,
@@ -285,8 +301,8 @@ fn with_differences(facts: &[Fact]) -> Vec<Fact> {
 }
 
 /// Bounds propagation to a fixed point; returns each atom's interval.
-fn attack(facts: &[Fact]) -> Vec<(f64, f64)> {
-    let mut b = vec![(0.0f64, f64::INFINITY); ATOMS];
+fn attack(facts: &[Fact], n_atoms: usize) -> Vec<(f64, f64)> {
+    let mut b = vec![(0.0f64, f64::INFINITY); n_atoms];
     loop {
         let mut changed = false;
         for f in facts {
@@ -333,21 +349,17 @@ fn known(facts: &[Fact], b: &[(f64, f64)], atoms: &[usize]) -> (f64, f64) {
 
 /// The narrowest interval the attacker holds for any count below 10 (every
 /// atom, and every published sum): `(what, exact, lo, hi)`.
-fn weakest(published: &[Fact]) -> (String, u64, f64, f64) {
-    let facts = with_differences(published);
-    let b = attack(&facts);
+fn weakest(published: &[Fact], truth: &[u64]) -> (String, u64, f64, f64) {
+    let facts = with_differences(published, truth);
+    let b = attack(&facts, truth.len());
     let mut worst = (String::new(), 0, 0.0, f64::INFINITY);
     let mut consider = |what: String, exact: u64, (lo, hi): (f64, f64)| {
         if exact < 10 && hi - lo < worst.3 - worst.2 {
             worst = (what, exact, lo, hi);
         }
     };
-    for i in 0..ATOMS {
-        consider(
-            format!("atom {i}"),
-            COUNTS[i / 4][(i / 2) % 2][i % 2],
-            known(&facts, &b, &[i]),
-        );
+    for (i, &n) in truth.iter().enumerate() {
+        consider(format!("atom {i}"), n, known(&facts, &b, &[i]));
     }
     for f in published {
         consider(f.what.clone(), f.exact, known(&facts, &b, &f.atoms));
@@ -507,6 +519,10 @@ fn public_facts(state: &AppState, addr: SocketAddr) -> Vec<Fact> {
 
 /// The same cells published one by one (rounding and primary suppression only).
 fn cell_by_cell(facts: &[Fact]) -> Vec<Fact> {
+    cell_by_cell_in(facts, &six())
+}
+
+fn cell_by_cell_in(facts: &[Fact], truth: &[u64]) -> Vec<Fact> {
     let p = Policy::default();
     facts
         .iter()
@@ -515,7 +531,7 @@ fn cell_by_cell(facts: &[Fact]) -> Vec<Fact> {
                 Count::Value(v) => serde_json::json!(v),
                 Count::Suppressed(s) => Value::String(s),
             };
-            read(f.what.clone(), f.atoms.clone(), &v).expect("a shown cell")
+            read_in(truth, f.what.clone(), f.atoms.clone(), &v).expect("a shown cell")
         })
         .collect()
 }
@@ -528,8 +544,8 @@ fn differencing_attacks_recover_nothing_from_public_outputs() {
 
     // Control: with every cell protected on its own, the attacks work.
     let naive = cell_by_cell(&public);
-    let facts = with_differences(&naive);
-    let b = attack(&facts);
+    let facts = with_differences(&naive, &six());
+    let b = attack(&facts, ATOMS);
     let narrowed = |atoms: Vec<usize>| known(&facts, &b, &atoms);
     assert_eq!(
         narrowed(vec![atom(3, 0, 0), atom(3, 0, 1)]),
@@ -550,7 +566,7 @@ fn differencing_attacks_recover_nothing_from_public_outputs() {
     }
 
     // What needmap publishes: no small count can be narrowed below 5 values.
-    let (what, exact, lo, hi) = weakest(&public);
+    let (what, exact, lo, hi) = weakest(&public, &six());
     eprintln!(
         "weakest small count: {what} (exact {exact}) in {lo}..={hi}; {} of {} cells withheld",
         state.public.counts.withheld, state.public.counts.published
@@ -630,4 +646,177 @@ fn each_rule_of_the_policy_holds_in_the_public_outputs() {
         needmap::analysis::need::need_scores(&state.atlas.areas, &rates, &state.atlas.config.need);
     assert_eq!(Some(s1), expect[0].map(|x| (x * 100.0).round() / 100.0));
     assert_eq!(Some(s3), expect[2].map(|x| (x * 100.0).round() / 100.0));
+}
+
+#[test]
+fn hours_gaps_cannot_be_differenced_with_the_area_counts() {
+    // Sparse regions, where "met = timed - unmet" and "a catchment less its
+    // other areas" are small counts: the audited outputs hold in each. (The
+    // mechanism against a case built to break cell-by-cell protection is
+    // `privacy::release::tests::hours_counts_are_audited_against_the_area_counts`.)
+    for (areas, referrals, seed) in [
+        (40, 500, 21),
+        (40, 700, 22),
+        (60, 900, 23),
+        (30, 400, 24),
+        (50, 600, 25),
+    ] {
+        let small = hours_case(areas, referrals, seed);
+        assert!(
+            small > 0,
+            "seed {seed}: no small hours count, nothing to protect"
+        );
+    }
+}
+
+/// One region: attacks its public outputs; returns how many hours counts are small.
+fn hours_case(areas: usize, referrals: usize, seed: u64) -> usize {
+    use needmap::analysis::access::nearest_by_cost;
+    use needmap::analysis::hours::referral_hours;
+    use needmap::demo::{write_demo, DemoSpec};
+    const KIND: &str = "social_work_office";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = DemoSpec {
+        areas,
+        referrals,
+        seed,
+    };
+    let summary = write_demo(dir.path(), &spec).expect("demo");
+    let cfg = Config::load(&summary.config).expect("config");
+    let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    let state: AppState = Arc::new(Prepared::new(atlas));
+    let a = &state.atlas;
+    // Atoms: area x (untimed, then timed by unmet x nearest-closed): 5 per area.
+    let study = a.kind_study(KIND, 900.0).expect("kind");
+    let flags = referral_hours(&a.referrals, &study.costs, 900.0, &study.hours(), |_| true);
+    let n = a.areas.len();
+    let mut truth = vec![0u64; n * 5];
+    for (r, f) in a.referrals.referrals.iter().zip(&flags) {
+        let Some(area) = r.area else { continue };
+        let k = match f {
+            None => 0,
+            Some(f) => 1 + usize::from(f.unmet) * 2 + usize::from(f.nearest.is_some_and(|x| x.1)),
+        };
+        truth[area.index() * 5 + k] += 1;
+    }
+    let catchment: Vec<Option<u32>> = nearest_by_cost(&study.costs)
+        .iter()
+        .map(|x| x.map(|y| y.0))
+        .collect();
+    let addr = serve(state.clone());
+    let mut facts = Vec::new();
+    let (_, areas) = http_get(addr, "/api/areas?geometry=false");
+    // What the public knows of the premises: which are in reach of each
+    // area and which is nearest, so which outcomes cannot happen there (and
+    // count 0): "unmet while the nearest is open" if the nearest is in
+    // reach, "met while it is closed" if it is the only one in reach, "met"
+    // if none is.
+    let reach: Vec<Vec<u32>> = study
+        .costs
+        .rows
+        .iter()
+        .map(|r| r.iter().filter(|x| x.1 <= 900.0).map(|x| x.0).collect())
+        .collect();
+    // A region with no untimed referrals says so (as the audit assumes a
+    // reader may know): then there is no untimed count to protect.
+    let any_untimed = truth.iter().step_by(5).any(|&c| c > 0);
+    let can = |i: usize, k: usize| -> bool {
+        if k == 0 {
+            return any_untimed;
+        }
+        let (unmet, closed) = ((k - 1) / 2 == 1, (k - 1) % 2 == 1);
+        let near = catchment[i];
+        let r = &reach[i];
+        match (unmet, closed) {
+            (false, _) if r.is_empty() => false,
+            (_, true) if near.is_none() => false,
+            (true, false) => !near.is_some_and(|j| r.contains(&j)),
+            (false, true) => r.iter().any(|&j| Some(j) != near),
+            _ => true,
+        }
+    };
+    let pick = |i: usize, f: &dyn Fn(usize) -> bool| -> Vec<usize> {
+        (0..5)
+            .filter(|&k| f(k) && can(i, k))
+            .map(|k| i * 5 + k)
+            .collect()
+    };
+    for (i, p) in areas["areas"].as_array().expect("areas").iter().enumerate() {
+        facts.extend(read_in(
+            &truth,
+            format!("area {i}"),
+            pick(i, &|_| true),
+            &p["referrals"],
+        ));
+    }
+    let (st, gap) = http_get(addr, &format!("/api/hours/gap?kind={KIND}"));
+    assert_eq!(st, 200, "{gap}");
+    let timed = |k: usize| k >= 1;
+    let unmet = |k: usize| k >= 3;
+    let closed = |k: usize| k >= 1 && (k - 1) % 2 == 1;
+    for (i, row) in gap["areas"].as_array().expect("areas").iter().enumerate() {
+        facts.extend(read_in(
+            &truth,
+            format!("area {i} timed"),
+            pick(i, &timed),
+            &row["timed"],
+        ));
+        facts.extend(read_in(
+            &truth,
+            format!("area {i} unmet"),
+            pick(i, &unmet),
+            &row["unmet"],
+        ));
+    }
+    for (j, row) in gap["premises"]
+        .as_array()
+        .expect("premises")
+        .iter()
+        .enumerate()
+    {
+        let members: Vec<usize> = (0..n).filter(|&i| catchment[i] == Some(j as u32)).collect();
+        let all: Vec<usize> = members.iter().flat_map(|&i| pick(i, &timed)).collect();
+        let shut: Vec<usize> = members.iter().flat_map(|&i| pick(i, &closed)).collect();
+        if !all.is_empty() {
+            facts.extend(read_in(
+                &truth,
+                format!("catchment {j}"),
+                all,
+                &row["catchment_timed"],
+            ));
+            facts.extend(read_in(
+                &truth,
+                format!("catchment {j} closed"),
+                shut,
+                &row["while_closed"],
+            ));
+        }
+    }
+    let every: Vec<usize> = (0..n).flat_map(|i| pick(i, &timed)).collect();
+    let unmet_all: Vec<usize> = (0..n).flat_map(|i| pick(i, &unmet)).collect();
+    facts.extend(read_in(
+        &truth,
+        "region timed".into(),
+        every,
+        &gap["totals"]["timed"],
+    ));
+    facts.extend(read_in(
+        &truth,
+        "region unmet".into(),
+        unmet_all,
+        &gap["totals"]["unmet"],
+    ));
+
+    let small = facts.iter().filter(|f| f.exact < 10 && f.hi <= 9.0).count();
+    // No small count below 5 values.
+    let (what, exact, lo, hi) = weakest(&facts, &truth);
+    eprintln!(
+        "seed {seed}: {} facts, {small} small; weakest {what} (exact {exact}) in {lo}..={hi}",
+        facts.len()
+    );
+    assert!(
+        hi - lo + 1.0 >= 5.0,
+        "seed {seed}: {what} (exact {exact}) narrowed to {lo}..={hi}"
+    );
+    small
 }

@@ -29,6 +29,8 @@ export interface Meta {
   rollup_levels?: string[];
   /** Parent code columns, when a server names them apart from the roll-up levels. */
   parent_columns?: string[];
+  /** The one reach threshold (minutes) at which the public sees hours analyses of referrals. */
+  public_hours_threshold_min?: number;
 }
 
 /**

@@ -1904,9 +1904,21 @@ async function start(): Promise<void> {
   accessKind = defaultAccessKind(kinds);
   renderAccessControls(byId('access-controls'), kinds, accessKind, accessThreshold, THRESHOLDS, (k, t) => void setAccess(k, t));
   hoursKind = defaultAccessKind(kinds);
+  // The public sees hours analyses of referrals at one reach and for all client groups
+  // together (so that nested catchments and groups cannot be subtracted); planners choose.
+  const hoursOpen = meta.role === 'planner' || meta.role === 'steward';
+  if (!hoursOpen) hoursThreshold = meta.public_hours_threshold_min ?? hoursThreshold;
   hoursRefs = renderHoursControls(
     byId('hours-controls'),
-    { kinds, kind: hoursKind, thresholdMin: hoursThreshold, thresholds: THRESHOLDS, groups: meta.groups ?? [], group: hoursGroup, hour: hourShown },
+    {
+      kinds,
+      kind: hoursKind,
+      thresholdMin: hoursThreshold,
+      thresholds: hoursOpen ? THRESHOLDS : [hoursThreshold],
+      groups: hoursOpen ? (meta.groups ?? []) : [],
+      group: hoursGroup,
+      hour: hourShown,
+    },
     { onOptions: (k, t, g) => void setHoursOptions(k, t, g), onHour: onHourInput, onPlay: () => void togglePlay() },
   );
   showOpenText(null);

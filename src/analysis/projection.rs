@@ -11,10 +11,21 @@
 //!   `phi = 1` is the plain trend; smaller values level off sooner.
 //! - `Level`: a constant rate, the mean of the fitted periods.
 //!
-//! Where the trend's estimate does not exist (counts piled at one end) the
-//! level model is used; where every count is 0 the rate is drawn from its
-//! Jeffreys posterior `Gamma(½, T)` (T fitted periods), so the projection
-//! is 0 with an upper limit above 0.
+//! **Shrinkage** (on by default for the trend models). A small area's own
+//! slope is noisy: a few referrals a month say little about a trend. The
+//! areas' slopes `β_i` (variances `v_i = φ·Var(β̂_i)`) are pooled by
+//! random-effects meta-analysis (DerSimonian & Laird 1986), which gives a
+//! regional slope `β̄` and the between-area variance `τ²` of the true
+//! slopes; each area then uses the normal-normal posterior mean
+//! `β̄ + w_i(β_i − β̄)`, `w_i = τ²/(τ² + v_i)` (empirical Bayes; Efron &
+//! Morris 1975), with variance `w_i v_i` plus `(1 − w_i)²·Var(β̄)` for the
+//! regional slope, whose error is shared by all areas in each draw. Its
+//! intercept is refitted given that slope (`ln(Σy / Σ exp(β(t − t̄)))`,
+//! variance `φ/Σy`). An area whose own trend has no estimate (counts piled
+//! at one end) takes the regional slope; without shrinkage it takes the
+//! level model. Where every count is 0 the rate is drawn from its Jeffreys
+//! posterior `Gamma(½, T)` (T fitted periods), so the projection is 0 with
+//! an upper limit above 0.
 //!
 //! **Population.** With a population projection, the mean at `T + h` is
 //! multiplied by `P(T + h)/P(T)`: the projected population of the area (or
@@ -28,7 +39,8 @@
 //! **Prediction intervals** are by simulation, from a SplitMix64 stream per
 //! area seeded from `seed` (the same on every machine and thread count):
 //! each of `draws` draws takes `(β₀, β₁)` from the normal approximation to
-//! the estimate, `N(β̂, φ·(XᵀWX)⁻¹)`, then a count for each step from a
+//! the estimate (without shrinkage `N(β̂, φ·(XᵀWX)⁻¹)`; with it, the
+//! posterior above), then a count for each step from a
 //! Poisson distribution with that step's mean (Hörmann's PTRS algorithm for
 //! means of 10 or more, the multiplication method below), or, when the data
 //! are overdispersed (`φ > 1`), from the gamma-Poisson (negative binomial)
@@ -106,6 +118,8 @@ pub struct ProjectionOptions {
     /// Simulation draws per area (2,000).
     pub draws: usize,
     pub seed: u64,
+    /// Shrink each area's slope towards the regional slope (empirical Bayes).
+    pub shrink: bool,
 }
 
 impl Default for ProjectionOptions {
@@ -116,6 +130,7 @@ impl Default for ProjectionOptions {
             level: 0.95,
             draws: 2000,
             seed: 1,
+            shrink: true,
         }
     }
 }
@@ -139,9 +154,15 @@ pub struct AreaProjection {
     pub area: AreaId,
     /// The model actually used (the level model where the trend has no estimate).
     pub model: TrendModel,
+    /// The area's own fit (a trend, or a level for the level model).
     pub fit: Option<PoissonTrend>,
-    /// Rate ratio per year of the fitted trend.
+    /// The slope (log rate per year) the projection uses: the area's own,
+    /// shrunk towards the regional slope (see the module notes).
+    pub slope_per_year: Option<f64>,
+    /// `exp(slope_per_year)`.
     pub rate_ratio_per_year: Option<f64>,
+    /// Weight of the area's own slope after shrinkage (1 = its own, 0 = the region's).
+    pub shrinkage_weight: Option<f64>,
     pub steps: Vec<ProjectedStep>,
 }
 
@@ -156,6 +177,10 @@ pub struct Projection {
     pub total: Vec<ProjectedStep>,
     /// Pooled Pearson dispersion used for the intervals (≥ 1).
     pub dispersion: f64,
+    /// The regional slope the areas' slopes are shrunk towards, and the
+    /// between-area variance of the slopes (τ²), when they were pooled.
+    pub regional_slope_per_year: Option<f64>,
+    pub between_area_slope_variance: Option<f64>,
     pub options: ProjectionOptions,
 }
 
@@ -346,28 +371,61 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 // -------------------------------------------------------------- projection
 
+/// What an area's draws come from: the log rate `intercept` at `t_centre`
+/// (years) and the `slope` per year, an area-specific Cholesky factor of
+/// their covariance, and the loading of the draw-wide regional slope error.
+#[derive(Clone, Copy)]
 struct Fitted {
     model: TrendModel,
+    /// The area's own fit (trend or level; `None` where it has none).
     fit: Option<PoissonTrend>,
+    intercept: f64,
+    slope: f64,
+    t_centre: f64,
+    /// Lower-triangular factor (l00, l10, l11) of the area-specific covariance.
+    chol: [f64; 3],
+    /// Coefficient of the shared normal on the slope: (1 − w)·sd(β̄).
+    common: f64,
+    shrinkage_weight: Option<f64>,
+    /// Every count is 0.
+    empty: bool,
 }
 
-fn fit_area(y: &[f64], t: &[f64], model: TrendModel) -> Fitted {
-    match model {
-        TrendModel::Level => Fitted {
-            model,
-            fit: fit_poisson_level(y, None),
-        },
-        TrendModel::Trend | TrendModel::Damped { .. } => match fit_poisson_trend(y, t, None) {
-            Some(f) => Fitted {
-                model,
-                fit: Some(f),
-            },
-            None => Fitted {
-                model: TrendModel::Level,
-                fit: fit_poisson_level(y, None),
-            },
-        },
+/// Cholesky factor of a 2×2 covariance.
+fn cholesky(c: &[[f64; 2]; 2], scale: f64) -> [f64; 3] {
+    let l00 = (scale * c[0][0]).max(0.0).sqrt();
+    let l10 = if l00 > 0.0 {
+        scale * c[1][0] / l00
+    } else {
+        0.0
+    };
+    let l11 = (scale * c[1][1] - l10 * l10).max(0.0).sqrt();
+    [l00, l10, l11]
+}
+
+/// Random-effects pooling of the areas' slopes (DerSimonian & Laird 1986):
+/// with `v_i` the slopes' variances and `w_i = 1/v_i`, `Q = Σ w_i (β_i − β_w)²`,
+/// `τ² = max(0, (Q − (m − 1)) / (Σw − Σw²/Σw))`; the regional slope is
+/// `β̄ = Σ β_i/(v_i + τ²) / Σ 1/(v_i + τ²)` with variance `1/Σ 1/(v_i + τ²)`.
+/// Returns (β̄, Var β̄, τ²), or `None` for fewer than 2 slopes.
+fn pool_slopes(slopes: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+    let m = slopes.len();
+    if m < 2 {
+        return None;
     }
+    let sw: f64 = slopes.iter().map(|(_, v)| 1.0 / v).sum();
+    let sw2: f64 = slopes.iter().map(|(_, v)| 1.0 / (v * v)).sum();
+    let bw = slopes.iter().map(|(b, v)| b / v).sum::<f64>() / sw;
+    let q: f64 = slopes.iter().map(|(b, v)| (b - bw).powi(2) / v).sum();
+    let c = sw - sw2 / sw;
+    let tau2 = if c > 0.0 {
+        ((q - (m as f64 - 1.0)) / c).max(0.0)
+    } else {
+        0.0
+    };
+    let wr: f64 = slopes.iter().map(|(_, v)| 1.0 / (v + tau2)).sum();
+    let mean = slopes.iter().map(|(b, v)| b / (v + tau2)).sum::<f64>() / wr;
+    Some((mean, 1.0 / wr, tau2))
 }
 
 /// Offset in years from the last fitted period for step `h` (1-based).
@@ -375,6 +433,141 @@ fn step_years(model: TrendModel, h: usize, ppy: f64) -> f64 {
     match model {
         TrendModel::Damped { phi } => (1..=h).map(|j| phi.powi(j as i32)).sum::<f64>() / ppy,
         _ => h as f64 / ppy,
+    }
+}
+
+/// The fits behind a projection: per area, and the pooled quantities.
+struct Fits {
+    areas: Vec<Fitted>,
+    dispersion: f64,
+    /// (β̄, Var β̄, τ²) when slopes were pooled.
+    pooled: Option<(f64, f64, f64)>,
+}
+
+fn fit_all(counts: &PeriodCounts, opts: &ProjectionOptions) -> Fits {
+    let n_periods = counts.len();
+    let t = counts.times_years();
+    let t_centre = if t.is_empty() {
+        0.0
+    } else {
+        t.iter().sum::<f64>() / t.len() as f64
+    };
+    let trend = !matches!(opts.model, TrendModel::Level);
+    let raw: Vec<(f64, Option<PoissonTrend>)> = counts
+        .counts
+        .par_iter()
+        .map(|c| {
+            let y: Vec<f64> = c.iter().map(|&v| v as f64).collect();
+            let total: f64 = y.iter().sum();
+            let fit = if trend {
+                fit_poisson_trend(&y, &t, None)
+            } else {
+                fit_poisson_level(&y, None)
+            };
+            (total, fit)
+        })
+        .collect();
+    // Pooled Pearson dispersion over the areas' own fits.
+    let params = if trend { 2.0 } else { 1.0 };
+    let (mut chi2, mut df) = (0.0, 0.0);
+    if n_periods as f64 > params {
+        for fit in raw.iter().filter_map(|r| r.1.as_ref()) {
+            chi2 += fit.dispersion.unwrap_or(0.0) * (n_periods as f64 - params);
+            df += n_periods as f64 - params;
+        }
+    }
+    let dispersion = if df > 0.0 { (chi2 / df).max(1.0) } else { 1.0 };
+    let slopes: Vec<(f64, f64)> = raw
+        .iter()
+        .filter_map(|r| r.1.as_ref())
+        .filter(|_| trend)
+        .map(|f| (f.slope, dispersion * f.cov[1][1]))
+        .filter(|(b, v)| b.is_finite() && v.is_finite() && *v > 0.0)
+        .collect();
+    let pooled = if trend && opts.shrink {
+        pool_slopes(&slopes)
+    } else {
+        None
+    };
+    let n_fit = n_periods.max(1) as f64;
+    let areas = raw
+        .iter()
+        .map(|&(total, fit)| {
+            let empty = total <= 0.0;
+            let level = |model: TrendModel| Fitted {
+                model,
+                fit,
+                intercept: if empty {
+                    f64::NEG_INFINITY
+                } else {
+                    (total / n_fit).ln()
+                },
+                slope: 0.0,
+                t_centre,
+                chol: [
+                    if empty {
+                        0.0
+                    } else {
+                        (dispersion / total).sqrt()
+                    },
+                    0.0,
+                    0.0,
+                ],
+                common: 0.0,
+                shrinkage_weight: None,
+                empty,
+            };
+            if empty || !trend {
+                return level(TrendModel::Level);
+            }
+            // The slope an area's projection uses and its (area, common) uncertainty.
+            let (slope, sd_slope, common, weight) = match (fit, pooled) {
+                (Some(f), Some((mean, var_mean, tau2))) => {
+                    let v = dispersion * f.cov[1][1];
+                    let w = if tau2 > 0.0 { tau2 / (tau2 + v) } else { 0.0 };
+                    (
+                        mean + w * (f.slope - mean),
+                        (w * v).sqrt(),
+                        (1.0 - w) * var_mean.sqrt(),
+                        Some(w),
+                    )
+                }
+                // No estimate of its own: the regional slope.
+                (None, Some((mean, var_mean, _))) => (mean, 0.0, var_mean.sqrt(), Some(0.0)),
+                (Some(f), None) => {
+                    return Fitted {
+                        model: opts.model,
+                        fit,
+                        intercept: f.intercept,
+                        slope: f.slope,
+                        t_centre: f.t_centre,
+                        chol: cholesky(&f.cov, dispersion),
+                        common: 0.0,
+                        shrinkage_weight: None,
+                        empty,
+                    };
+                }
+                (None, None) => return level(TrendModel::Level),
+            };
+            // The intercept that fits the area's total given that slope.
+            let denom: f64 = t.iter().map(|tk| (slope * (tk - t_centre)).exp()).sum();
+            Fitted {
+                model: opts.model,
+                fit,
+                intercept: (total / denom).ln(),
+                slope,
+                t_centre,
+                chol: [(dispersion / total).sqrt(), 0.0, sd_slope],
+                common,
+                shrinkage_weight: weight,
+                empty,
+            }
+        })
+        .collect();
+    Fits {
+        areas,
+        dispersion,
+        pooled,
     }
 }
 
@@ -388,36 +581,18 @@ pub fn project(
 ) -> Projection {
     let n_periods = counts.len();
     let ppy = periods_per_year(counts.period);
-    let t = counts.times_years();
-    let t_last = t.last().copied().unwrap_or(0.0);
+    let t_last = counts.times_years().last().copied().unwrap_or(0.0);
     let horizon = opts.horizon;
     let periods: Vec<PeriodKey> = match counts.periods.last() {
         Some(last) => (1..=horizon).map(|h| last.offset(h as i32)).collect(),
         None => Vec::new(),
     };
-    let fits: Vec<Fitted> = counts
-        .counts
-        .par_iter()
-        .map(|c| {
-            let y: Vec<f64> = c.iter().map(|&v| v as f64).collect();
-            fit_area(&y, &t, opts.model)
-        })
-        .collect();
-    // Pooled Pearson dispersion.
-    let (mut chi2, mut df) = (0.0, 0.0);
-    for f in &fits {
-        if let (Some(fit), true) = (&f.fit, n_periods > 2) {
-            let params = if matches!(f.model, TrendModel::Level) {
-                1.0
-            } else {
-                2.0
-            };
-            chi2 += fit.dispersion.unwrap_or(0.0) * (n_periods as f64 - params);
-            df += n_periods as f64 - params;
-        }
-    }
-    let dispersion = if df > 0.0 { (chi2 / df).max(1.0) } else { 1.0 };
+    let fits = fit_all(counts, opts);
+    let dispersion = fits.dispersion;
     let draws = opts.draws.max(1);
+    // The draw-wide normals of the regional slope, shared by every area.
+    let mut common_rng = Rng::stream(opts.seed, u64::MAX);
+    let common: Vec<f64> = (0..draws).map(|_| common_rng.normal()).collect();
     let (lo_q, hi_q) = ((1.0 - opts.level) / 2.0, (1.0 + opts.level) / 2.0);
     let n_areas = counts.counts.len();
     let (mut areas, total_draws): (Vec<(usize, AreaProjection)>, Vec<f64>) = (0..n_areas)
@@ -425,7 +600,7 @@ pub fn project(
         .fold(
             || (Vec::new(), vec![0.0; draws * horizon]),
             |(mut out, mut acc), i| {
-                let f = &fits[i];
+                let f = fits.areas[i];
                 let factor = |h: usize| {
                     factors
                         .and_then(|fs| fs.get(i))
@@ -434,46 +609,38 @@ pub fn project(
                         .unwrap_or(1.0)
                 };
                 let mut rng = Rng::stream(opts.seed, i as u64);
-                let log_mean = |b0: f64, b1: f64, fit: &PoissonTrend, h: usize| -> f64 {
+                let log_mean = |b0: f64, b1: f64, h: usize| -> f64 {
                     match f.model {
                         TrendModel::Level => b0,
-                        m => b0 + b1 * (t_last - fit.t_centre + step_years(m, h, ppy)),
+                        m => b0 + b1 * (t_last - f.t_centre + step_years(m, h, ppy)),
                     }
                 };
                 // Draw-major: samples[d * horizon + h - 1].
                 let mut samples = vec![0.0; draws * horizon];
-                let means: Vec<f64> = match &f.fit {
-                    Some(fit) => {
-                        let c = &fit.cov;
-                        let s = dispersion;
-                        // Cholesky of s·cov.
-                        let l00 = (s * c[0][0]).max(0.0).sqrt();
-                        let l10 = if l00 > 0.0 { s * c[1][0] / l00 } else { 0.0 };
-                        let l11 = (s * c[1][1] - l10 * l10).max(0.0).sqrt();
-                        for row in samples.chunks_mut(horizon) {
-                            let (e0, e1) = (rng.normal(), rng.normal());
-                            let b0 = fit.intercept + l00 * e0;
-                            let b1 = fit.slope + l10 * e0 + l11 * e1;
-                            for (h, cell) in (1..=horizon).zip(row.iter_mut()) {
-                                let mu = factor(h) * log_mean(b0, b1, fit, h).exp();
-                                *cell = count_draw(&mut rng, mu, dispersion) as f64;
-                            }
+                let means: Vec<f64> = if f.empty {
+                    // Every count 0: the rate from its Jeffreys posterior Gamma(1/2, T).
+                    let periods_fitted = n_periods.max(1) as f64;
+                    for row in samples.chunks_mut(horizon) {
+                        let rate = gamma(&mut rng, 0.5) / periods_fitted;
+                        for (h, cell) in (1..=horizon).zip(row.iter_mut()) {
+                            *cell = poisson(&mut rng, factor(h) * rate) as f64;
                         }
-                        (1..=horizon)
-                            .map(|h| factor(h) * log_mean(fit.intercept, fit.slope, fit, h).exp())
-                            .collect()
                     }
-                    None => {
-                        // Every count 0: rate from its Jeffreys posterior Gamma(1/2, T).
-                        let periods_fitted = n_periods.max(1) as f64;
-                        for row in samples.chunks_mut(horizon) {
-                            let rate = gamma(&mut rng, 0.5) / periods_fitted;
-                            for (h, cell) in (1..=horizon).zip(row.iter_mut()) {
-                                *cell = poisson(&mut rng, factor(h) * rate) as f64;
-                            }
+                    vec![0.0; horizon]
+                } else {
+                    let [l00, l10, l11] = f.chol;
+                    for (row, &ec) in samples.chunks_mut(horizon).zip(&common) {
+                        let (e0, e1) = (rng.normal(), rng.normal());
+                        let b0 = f.intercept + l00 * e0;
+                        let b1 = f.slope + l10 * e0 + l11 * e1 + f.common * ec;
+                        for (h, cell) in (1..=horizon).zip(row.iter_mut()) {
+                            let mu = factor(h) * log_mean(b0, b1, h).exp();
+                            *cell = count_draw(&mut rng, mu, dispersion) as f64;
                         }
-                        vec![0.0; horizon]
                     }
+                    (1..=horizon)
+                        .map(|h| factor(h) * log_mean(f.intercept, f.slope, h).exp())
+                        .collect()
                 };
                 let mut steps = Vec::with_capacity(horizon);
                 for h in 1..=horizon {
@@ -495,16 +662,16 @@ pub fn project(
                         population_factor: factor(h),
                     });
                 }
+                let trend = !matches!(f.model, TrendModel::Level);
                 out.push((
                     i,
                     AreaProjection {
                         area: AreaId(i as u32),
                         model: f.model,
-                        rate_ratio_per_year: f
-                            .fit
-                            .filter(|_| !matches!(f.model, TrendModel::Level))
-                            .map(|x| x.rate_ratio()),
                         fit: f.fit,
+                        slope_per_year: trend.then_some(f.slope),
+                        rate_ratio_per_year: trend.then(|| f.slope.exp()),
+                        shrinkage_weight: f.shrinkage_weight,
                         steps,
                     },
                 ));
@@ -550,6 +717,8 @@ pub fn project(
         areas,
         total,
         dispersion,
+        regional_slope_per_year: fits.pooled.map(|p| p.0),
+        between_area_slope_variance: fits.pooled.map(|p| p.2),
         options: *opts,
     }
 }

@@ -146,6 +146,9 @@ pub struct ProjectArgs {
     draws: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Use each area's own slope as fitted, not shrunk towards the regional slope.
+    #[arg(long)]
+    no_shrink: bool,
     /// Population projection CSV: code (area or parent code), year, population.
     #[arg(long)]
     population: Option<PathBuf>,
@@ -275,8 +278,13 @@ fn num(v: Option<f64>) -> Value {
     }
 }
 
+/// A published count: whole numbers as integers, `<10` as text.
 fn count_json(c: Count) -> Value {
-    serde_json::to_value(c).unwrap_or(Value::Null)
+    match c {
+        Count::Value(v) if v.fract() == 0.0 && v.abs() < 9e15 => json!(v as i64),
+        Count::Value(v) => json!(v),
+        Count::Suppressed(s) => json!(s),
+    }
 }
 
 /// Growth per year in percent: exact, or rounded to 5 % and withheld with the count.
@@ -835,6 +843,7 @@ pub fn project(a: &ProjectArgs) -> anyhow::Result<()> {
             level: a.level,
             draws: a.draws,
             seed: a.seed,
+            shrink: !a.no_shrink,
         },
         population,
     };
@@ -914,13 +923,20 @@ pub fn project(a: &ProjectArgs) -> anyhow::Result<()> {
     let st = atlas.projection_study(&req).map_err(|e| anyhow!(e))?;
     let p = &st.projection;
     eprintln!(
-        "model {} fitted on {} complete periods {}..{}; {} periods projected; pooled dispersion {:.3}; {:.0} % intervals by simulation ({} draws, seed {}){}",
+        "model {} fitted on {} complete periods {}..{}; {} periods projected; pooled dispersion {:.3}{}; {:.0} % intervals by simulation ({} draws, seed {}){}",
         model.label(),
         p.fitted.len(),
         p.fitted.first().map(|k| k.label()).unwrap_or_default(),
         p.fitted.last().map(|k| k.label()).unwrap_or_default(),
         p.periods.len(),
         p.dispersion,
+        match (p.regional_slope_per_year, p.between_area_slope_variance) {
+            (Some(b), Some(t2)) => format!(
+                "; slopes shrunk towards the regional {:+.1} % a year (between-area variance {t2:.4})",
+                (b.exp() - 1.0) * 100.0
+            ),
+            _ => String::new(),
+        },
         a.level * 100.0,
         a.draws,
         a.seed,

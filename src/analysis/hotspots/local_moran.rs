@@ -19,7 +19,8 @@
 //! **Conditional permutation** (Anselin 1995): for area `i`, `z_i` stays and
 //! its `k_i` neighbour values are replaced by `k_i` values drawn without
 //! replacement from the other `n − 1` areas, `permutations` times; with
-//! `larger` the number of simulated `I_i` at least the observed one, folded
+//! `larger` the number of simulated `I_i` at least the observed one (ties,
+//! such as drawing the observed neighbours again, count as at least), folded
 //! to the smaller tail (`larger = min(larger, permutations − larger)`), the
 //! pseudo p-value is `(larger + 1)/(permutations + 1)` (esda's `p_sim`).
 //! The draws come from a SplitMix64 stream per area seeded from `seed`, so
@@ -195,11 +196,15 @@ pub fn local_moran(
                 let mut rng = Rng::stream(seed, k as u64);
                 let mut idx = Vec::with_capacity(card);
                 let scale = (nf - 1.0) * z[k] / den;
+                // The observed value by the same expression as the simulated ones, less a
+                // relative 1e-12, so that drawing the observed neighbours again counts as a tie.
+                let observed = scale * lag[k];
+                let observed = observed - 1e-12 * observed.abs();
                 let mut larger = 0usize;
                 for _ in 0..permutations {
                     draw_others(&mut rng, n, k, card, &mut idx);
                     let lag_sim: f64 = w.iter().zip(&idx).map(|(&wv, &j)| wv * z[j]).sum();
-                    if scale * lag_sim >= is[k] {
+                    if scale * lag_sim >= observed {
                         larger += 1;
                     }
                 }

@@ -734,7 +734,9 @@ pub fn hotspots(a: &HotspotsArgs) -> anyhow::Result<()> {
     for (k, &i) in st.included.iter().enumerate() {
         let area = &atlas.areas[i];
         let n = st.counts.as_ref().map(|c| c[i]);
+        // Planners get the value analysed, to full precision.
         let value_cell = match (&value, n) {
+            _ if exact => num(st.values[i]),
             (HotspotValue::Rate, Some(n)) => {
                 rate_per_year(n, area.population, years, role, &policy)
             }

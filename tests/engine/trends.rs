@@ -115,6 +115,7 @@ fn benjamini_hochberg_worked_by_hand() {
 /// - corner 9 (self, 6, 8): Σ = 23, W = 3: z = 8/(s·√(18/8)) = 8/(1.5 s);
 /// - edge 2 (self, 1, 3, 5): Σ = 11, W = 4: z = −9/(s·√(20/8));
 /// - centre 5: Σ = 25 = ȳ·5: z = 0.
+///
 /// Row-standardised (esda's default), z = (local mean − ȳ)/s: corner 9 → (23/3 − 5)/s.
 #[test]
 fn gi_star_on_a_three_by_three_grid_by_hand() {
@@ -312,7 +313,8 @@ fn as_period_counts(counts: Vec<Vec<u64>>) -> PeriodCounts {
 fn a_planted_rising_cluster_is_found_as_an_emerging_hot_spot() {
     let w = grid(SIDE, Contiguity::Queen);
     let opts = EmergingOptions::default();
-    let cases: [(&str, Box<dyn Fn(usize) -> f64>, EmergingCategory); 3] = [
+    type Excess = Box<dyn Fn(usize) -> f64>;
+    let cases: [(&str, Excess, EmergingCategory); 3] = [
         (
             "rising",
             Box::new(|t| 10.0 + 3.0 * t as f64),
@@ -748,4 +750,266 @@ fn real_data_zone_hotspots_equal_the_formulas_evaluated_directly() {
     }
     let hot = st.table.class.iter().filter(|c| c.is_hot()).count();
     assert!(hot > 100, "income deprivation clusters: {hot} hot spots");
+}
+
+// ------------------------------------------------------------ population and the command line
+
+/// A population projection for one council scales that council's areas by
+/// the ratio of interpolated mid-year populations, and no others: 1,000 in
+/// 2024 and 1,100 in 2026 (read as 30 June), so from the middle of December
+/// 2024 to the middle of March 2025 the factor is
+/// (1000 + 50·(2025.2 − 2024.5)) / (1000 + 50·(2024.958 − 2024.5)).
+#[test]
+fn a_population_projection_scales_its_council_only() {
+    let atlas = demo_atlas();
+    let council = atlas.areas[0]
+        .texts
+        .get("council_code")
+        .cloned()
+        .expect("council code");
+    let mut table = needmap::analysis::projection::PopulationProjection::default();
+    table.insert(&council, 2024, 1000.0);
+    table.insert(&council, 2026, 1100.0);
+    let st = atlas
+        .projection_study(&needmap::io::trends_study::ProjectionRequest {
+            series: SeriesRequest::default(),
+            options: ProjectionOptions {
+                horizon: 3,
+                draws: 200,
+                ..ProjectionOptions::default()
+            },
+            population: Some(table),
+        })
+        .expect("projection");
+    let last = st.projection.fitted.last().copied().expect("periods");
+    assert_eq!(last.label(), "2024-12");
+    let step = last.offset(3);
+    let want =
+        (1000.0 + 50.0 * (step.mid_year() - 2024.5)) / (1000.0 + 50.0 * (last.mid_year() - 2024.5));
+    assert!(want > 1.0);
+    let mut inside = 0;
+    for (a, p) in atlas.areas.iter().zip(&st.projection.areas) {
+        let f = p.steps[2].population_factor;
+        if a.texts.get("council_code") == Some(&council) {
+            assert!(close(f, want, 1e-12), "{f} vs {want}");
+            inside += 1;
+        } else {
+            assert_eq!(f, 1.0);
+        }
+    }
+    assert!(inside > 0);
+    assert_eq!(st.population_matched, Some(inside));
+}
+
+fn needmap_cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_needmap"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run needmap");
+    o
+}
+
+fn ok_cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let o = needmap_cli(dir, args);
+    assert!(
+        o.status.success(),
+        "needmap {args:?} failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout)
+}
+
+fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).expect("csv");
+    let headers = r
+        .headers()
+        .expect("headers")
+        .iter()
+        .map(String::from)
+        .collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.expect("record").iter().map(String::from).collect())
+        .collect();
+    (headers, rows)
+}
+
+/// A published count is `<10` or a multiple of 5 of at least 10.
+fn protected(cell: &str) -> bool {
+    cell == "<10" || cell.parse::<u64>().is_ok_and(|v| v >= 10 && v % 5 == 0)
+}
+
+/// The four commands end to end on a demo workspace: public output passes
+/// every count through the disclosure policy and leaves out z-scores and
+/// exact slopes; `--exact` gives them; the demand vector needs `--exact`.
+#[test]
+fn commands_protect_public_output_and_give_planners_the_statistics() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let d = t.path();
+    ok_cli(
+        d,
+        &[
+            "demo",
+            "--out",
+            "D",
+            "--areas",
+            "300",
+            "--referrals",
+            "6000",
+            "--seed",
+            "7",
+        ],
+    );
+    let c = ["--config", "D/needmap.toml"];
+    let with =
+        |extra: &[&str]| -> Vec<String> { c.iter().chain(extra).map(|s| s.to_string()).collect() };
+    let run = |cmd: &str, extra: &[&str]| -> String {
+        let mut args = vec![cmd.to_string()];
+        args.extend(with(extra));
+        let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        ok_cli(d, &refs)
+    };
+    // Trends, public: periods are the complete months; counts protected.
+    let log = run("trends", &["-o", "trends.csv"]);
+    assert!(log.contains("left out as partly covered: 2023-01"), "{log}");
+    let (h, rows) = read_csv(&d.join("trends.csv"));
+    assert_eq!(rows.len(), 300);
+    assert!(h.contains(&"2023-02".to_string()) && !h.contains(&"2023-01".to_string()));
+    let months: Vec<usize> = (0..h.len()).filter(|&k| h[k].starts_with("202")).collect();
+    assert_eq!(months.len(), 23);
+    let col = |name: &str| h.iter().position(|x| x == name).expect(name);
+    for r in &rows {
+        for &k in &months {
+            assert!(protected(&r[k]), "public count {:?}", r[k]);
+        }
+        assert!(protected(&r[col("total")]));
+        for name in ["mk_s", "mk_z", "sen_slope_per_year", "poisson_z"] {
+            assert_eq!(r[col(name)], "", "{name} is for planners");
+        }
+        let p = &r[col("p")];
+        // Three decimals at most (empty where the series could not be tested).
+        let decimals = p.split('.').nth(1).map_or(0, str::len);
+        assert!(
+            p.is_empty() || p == "<0.001" || (p.parse::<f64>().is_ok() && decimals <= 3),
+            "{p}"
+        );
+    }
+    // Trends, exact: the counts add up to the placed, timed referrals in complete months.
+    run(
+        "trends",
+        &["-o", "trends_exact.csv", "--exact", "--period", "quarter"],
+    );
+    let (h, rows) = read_csv(&d.join("trends_exact.csv"));
+    let quarters: Vec<usize> = (0..h.len()).filter(|&k| h[k].contains("-Q")).collect();
+    assert_eq!(quarters.len(), 7);
+    let sum: u64 = rows
+        .iter()
+        .flat_map(|r| {
+            quarters
+                .iter()
+                .map(move |&k| r[k].parse::<u64>().expect("exact count"))
+        })
+        .sum();
+    assert!(sum > 5000 && sum < 6000, "{sum}");
+    assert!(rows
+        .iter()
+        .any(|r| !r[h.iter().position(|x| x == "mk_z").expect("mk_z")].is_empty()));
+    // Hot spots: public without z, exact with; GAL written; GeoJSON one feature per area.
+    run(
+        "hotspots",
+        &[
+            "-o",
+            "hot.csv",
+            "--geojson",
+            "hot.geojson",
+            "--gal",
+            "w.gal",
+            "--permutations",
+            "99",
+        ],
+    );
+    let (h, rows) = read_csv(&d.join("hot.csv"));
+    let z = h.iter().position(|x| x == "gi_z").expect("gi_z");
+    let n = h.iter().position(|x| x == "referrals").expect("referrals");
+    assert!(rows.iter().all(|r| r[z].is_empty() && protected(&r[n])));
+    let gal = std::fs::read_to_string(d.join("w.gal")).expect("gal");
+    assert!(gal.starts_with("0 300 "));
+    let gj: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("hot.geojson")).expect("geojson"))
+            .expect("json");
+    assert_eq!(gj["features"].as_array().map(|f| f.len()), Some(300));
+    run(
+        "hotspots",
+        &[
+            "-o",
+            "hot_exact.csv",
+            "--exact",
+            "--permutations",
+            "99",
+            "--weights",
+            "queen",
+        ],
+    );
+    let (h, rows) = read_csv(&d.join("hot_exact.csv"));
+    let z = h.iter().position(|x| x == "gi_z").expect("gi_z");
+    assert!(rows.iter().all(|r| r[z].parse::<f64>().is_ok()));
+    let log = run("hotspots", &["--emerging", "-o", "emerging.csv"]);
+    assert!(log.contains("Mann-Kendall"), "{log}");
+    let (h, rows) = read_csv(&d.join("emerging.csv"));
+    let bins = h.iter().position(|x| x == "bins").expect("bins");
+    assert!(rows.iter().all(|r| r[bins].len() == 23));
+    // Projections with a backtest.
+    let out = run(
+        "project",
+        &[
+            "--horizon",
+            "2",
+            "--backtest",
+            "4",
+            "--draws",
+            "300",
+            "-o",
+            "proj.csv",
+        ],
+    );
+    assert!(out.contains("inside the 95 % interval"), "{out}");
+    let (h, rows) = read_csv(&d.join("proj.csv"));
+    assert_eq!(rows.len(), 300 * 2 + 2);
+    let p = h.iter().position(|x| x == "projected").expect("projected");
+    assert!(rows.iter().all(|r| protected(&r[p])));
+    // Early warning: the demand vector is a planning input.
+    let refused = needmap_cli(
+        d,
+        &[
+            "early-warning",
+            "--config",
+            "D/needmap.toml",
+            "--demand-out",
+            "demand.csv",
+        ],
+    );
+    assert!(!refused.status.success());
+    run(
+        "early-warning",
+        &[
+            "--exact",
+            "--demand-out",
+            "demand.csv",
+            "-o",
+            "ew.csv",
+            "--rate-min",
+            "30",
+        ],
+    );
+    let (h, rows) = read_csv(&d.join("demand.csv"));
+    assert_eq!(h, ["id", "value"]);
+    assert_eq!(rows.len(), 300);
+    let (_, flagged) = read_csv(&d.join("ew.csv"));
+    let positive = rows
+        .iter()
+        .filter(|r| r[1].parse::<f64>().is_ok_and(|v| v > 0.0))
+        .count();
+    assert_eq!(positive, flagged.len());
+    assert!(!flagged.is_empty());
 }

@@ -587,6 +587,29 @@ pub fn project(
         Some(last) => (1..=horizon).map(|h| last.offset(h as i32)).collect(),
         None => Vec::new(),
     };
+    if periods.len() < horizon {
+        // No complete period to project from: nothing to say about any area.
+        return Projection {
+            fitted: Vec::new(),
+            periods: Vec::new(),
+            areas: (0..counts.counts.len())
+                .map(|i| AreaProjection {
+                    area: AreaId(i as u32),
+                    model: opts.model,
+                    fit: None,
+                    slope_per_year: None,
+                    rate_ratio_per_year: None,
+                    shrinkage_weight: None,
+                    steps: Vec::new(),
+                })
+                .collect(),
+            total: Vec::new(),
+            dispersion: 1.0,
+            regional_slope_per_year: None,
+            between_area_slope_variance: None,
+            options: *opts,
+        };
+    }
     let fits = fit_all(counts, opts);
     let dispersion = fits.dispersion;
     let draws = opts.draws.max(1);
@@ -934,6 +957,24 @@ mod tests {
             Some(1.05)
         );
         assert_eq!(t.factor(&["S01000001"], 2024.5, 2025.5), None);
+    }
+
+    #[test]
+    fn no_complete_period_projects_nothing() {
+        let counts = PeriodCounts {
+            period: crate::config::Period::Month,
+            range: None,
+            periods: Vec::new(),
+            partial: Vec::new(),
+            counts: vec![Vec::new(); 3],
+            in_partial: 0,
+            untimed: 0,
+            outside_areas: 0,
+            outside_range: 0,
+        };
+        let p = project(&counts, &ProjectionOptions::default(), None);
+        assert_eq!(p.areas.len(), 3);
+        assert!(p.areas.iter().all(|a| a.steps.is_empty()) && p.total.is_empty());
     }
 
     #[test]

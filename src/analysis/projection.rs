@@ -40,7 +40,10 @@
 //! area seeded from `seed` (the same on every machine and thread count):
 //! each of `draws` draws takes `(β₀, β₁)` from the normal approximation to
 //! the estimate (without shrinkage `N(β̂, φ·(XᵀWX)⁻¹)`; with it, the
-//! posterior above), then a count for each step from a
+//! posterior above), less half the variance of the log mean at that step
+//! (the lognormal correction, so that the draws' mean rate is the projected
+//! mean rather than above it, which for areas with a handful of referrals
+//! would add up to a bias in the region total), then a count for each step from a
 //! Poisson distribution with that step's mean (Hörmann's PTRS algorithm for
 //! means of 10 or more, the multiplication method below), or, when the data
 //! are overdispersed (`φ > 1`), from the gamma-Poisson (negative binomial)
@@ -652,12 +655,24 @@ pub fn project(
                     vec![0.0; horizon]
                 } else {
                     let [l00, l10, l11] = f.chol;
+                    // Variance of the log mean at each step, halved: taken off each
+                    // draw so that the draws' mean rate is the projected mean.
+                    let half_var: Vec<f64> = (1..=horizon)
+                        .map(|h| {
+                            let s = match f.model {
+                                TrendModel::Level => 0.0,
+                                m => t_last - f.t_centre + step_years(m, h, ppy),
+                            };
+                            let slope_var = l10 * l10 + l11 * l11 + f.common * f.common;
+                            (l00 * l00 + 2.0 * l00 * l10 * s + slope_var * s * s) / 2.0
+                        })
+                        .collect();
                     for (row, &ec) in samples.chunks_mut(horizon).zip(&common) {
                         let (e0, e1) = (rng.normal(), rng.normal());
                         let b0 = f.intercept + l00 * e0;
                         let b1 = f.slope + l10 * e0 + l11 * e1 + f.common * ec;
                         for (h, cell) in (1..=horizon).zip(row.iter_mut()) {
-                            let mu = factor(h) * log_mean(b0, b1, h).exp();
+                            let mu = factor(h) * (log_mean(b0, b1, h) - half_var[h - 1]).exp();
                             *cell = count_draw(&mut rng, mu, dispersion) as f64;
                         }
                     }
@@ -975,6 +990,47 @@ mod tests {
         let p = project(&counts, &ProjectionOptions::default(), None);
         assert_eq!(p.areas.len(), 3);
         assert!(p.areas.iter().all(|a| a.steps.is_empty()) && p.total.is_empty());
+    }
+
+    /// Many areas with a handful of referrals each: the region total's
+    /// interval must sit around the sum of the projected means (without the
+    /// lognormal correction the draws run about 6 % high at 8 referrals an area).
+    #[test]
+    fn the_total_interval_is_centred_on_the_projection() {
+        let mut rng = Rng::new(3);
+        let counts: Vec<Vec<u64>> = (0..3000)
+            .map(|_| (0..24).map(|_| poisson(&mut rng, 0.35)).collect())
+            .collect();
+        let pc = PeriodCounts {
+            period: crate::config::Period::Month,
+            range: None,
+            periods: (0..24)
+                .map(|k| PeriodKey {
+                    period: crate::config::Period::Month,
+                    index: 2023 * 12 + k,
+                })
+                .collect(),
+            partial: Vec::new(),
+            counts,
+            in_partial: 0,
+            untimed: 0,
+            outside_areas: 0,
+            outside_range: 0,
+        };
+        for model in [TrendModel::Trend, TrendModel::Level] {
+            let p = project(
+                &pc,
+                &ProjectionOptions {
+                    model,
+                    draws: 1000,
+                    ..ProjectionOptions::default()
+                },
+                None,
+            );
+            let t = &p.total[2];
+            let mid = (t.lower + t.upper) / 2.0;
+            assert!((mid / t.mean - 1.0).abs() < 0.02, "{model:?}: {t:?}");
+        }
     }
 
     #[test]

@@ -558,7 +558,9 @@ fn demo_counts_use_complete_periods_only() {
 /// intervals cover between 93 and 99.5 % of the area-months (small counts
 /// are discrete, so coverage runs above nominal), the trend model does no
 /// worse than the level model, and the region total falls inside its
-/// interval in at least 5 of the 6 months.
+/// interval in at least 5 of the 6 months (the demo's months differ in their
+/// number of weekdays, which weigh five times weekend days; no model here
+/// knows the calendar).
 #[test]
 fn backtest_on_the_demo_region() {
     let atlas = demo_atlas();

@@ -9,17 +9,26 @@
 //! - [`siting`]: location-allocation (MCLP, co-location, LSCP, p-median, p-center) with bounds.
 //! - [`scenario`]: premises edits and the measures that compare scenarios by SIMD quintile.
 //! - [`signpost`]: who can help at a place, ranked by travel time, and when they are open.
+//! - [`trends`]: referrals per area per complete period, Mann-Kendall / Poisson trends,
+//!   Benjamini-Hochberg FDR, the fastest-rising areas.
+//! - [`hotspots`]: spatial weights, Getis-Ord Gi*, local Moran's I, emerging hot spots.
+//! - [`projection`]: projected referrals with prediction intervals, population scaling, backtests.
+//! - [`early_warning`]: areas crossing rate, growth and hot spot thresholds, as a demand vector.
 
 pub mod access;
 pub mod boundaries;
+pub mod early_warning;
 pub mod equity;
 pub mod extend;
+pub mod hotspots;
 pub mod hours;
 pub mod need;
+pub mod projection;
 pub mod rollup;
 pub mod scenario;
 pub mod signpost;
 pub mod siting;
+pub mod trends;
 
 pub use equity::{equity_table, EquityRow, EquityTable};
 pub use need::{need_map, percentile_scores, AreaNeed, NeedMap};

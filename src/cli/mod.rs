@@ -5,6 +5,7 @@ mod boundaries;
 mod hours;
 mod scenario;
 mod siting;
+mod trends;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -344,6 +345,21 @@ enum Command {
         #[arg(long)]
         exact: bool,
     },
+    /// Trends per area: referrals per complete period, a Mann-Kendall or
+    /// Poisson trend test per area, Benjamini-Hochberg FDR across areas, and
+    /// the fastest-rising areas ranked.
+    Trends(trends::TrendsArgs),
+    /// Hot spots: Getis-Ord Gi* and local Moran's I of the referral rate (or
+    /// a count or indicator) over rook, queen or distance-band weights; with
+    /// --emerging, emerging (space-time) hot spots of the per-period rates.
+    Hotspots(trends::HotspotsArgs),
+    /// Projected referrals per area for the next periods (Poisson trend,
+    /// damped or level; optional population projection) with prediction
+    /// intervals; --backtest K checks the model on the last K periods.
+    Project(trends::ProjectArgs),
+    /// Early warning: areas crossing rate, growth and hot spot thresholds,
+    /// with their projected demand (and the demand vector for other analyses).
+    EarlyWarning(trends::EarlyWarningArgs),
     /// Floating-catchment accessibility (2SFCA / E2SFCA) from CSV tables of
     /// demand (`id,value`), supply (`id,value`) and costs (`origin,dest,cost_s`).
     Fca {
@@ -905,6 +921,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 role(exact),
             )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trends(a) => {
+            trends::trends(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hotspots(a) => {
+            trends::hotspots(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Project(a) => {
+            trends::project(&a)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EarlyWarning(a) => {
+            trends::early_warning(&a)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::HoursAccess {

@@ -14,6 +14,7 @@ pub mod scenarios;
 pub mod shapefile;
 pub mod study;
 pub mod table;
+pub mod trends_study;
 pub mod vector;
 pub mod workspace;
 pub mod writers;

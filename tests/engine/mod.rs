@@ -16,6 +16,7 @@ pub mod postcodes;
 pub mod real_data;
 pub mod scenario;
 pub mod siting;
+pub mod trends;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

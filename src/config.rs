@@ -282,6 +282,23 @@ pub struct PrivacyConfig {
     /// signed-in planners, so that nested catchments cannot be differenced.
     #[serde(default)]
     pub public_hours_threshold_min: Option<f64>,
+    /// Counts below this are published as `<threshold` (default 10).
+    #[serde(default)]
+    pub threshold: Option<u64>,
+    /// Other counts are rounded to a multiple of this (default 5).
+    #[serde(default)]
+    pub rounding: Option<u64>,
+}
+
+impl PrivacyConfig {
+    /// The disclosure-control policy: DESIGN.md's defaults unless set.
+    pub fn policy(&self) -> crate::privacy::Policy {
+        let d = crate::privacy::Policy::default();
+        crate::privacy::Policy {
+            threshold: self.threshold.unwrap_or(d.threshold).max(1),
+            rounding: self.rounding.unwrap_or(d.rounding).max(1),
+        }
+    }
 }
 
 /// Web map settings.

@@ -163,7 +163,7 @@ pub fn design(atlas: &Atlas, a: &DesignArgs<'_>) -> anyhow::Result<()> {
     let d = atlas
         .design_study(a.parent, a.target, a.current, a.tolerance, a.by_referrals)
         .map_err(|e| anyhow!(e))?;
-    let policy = crate::privacy::Policy::default();
+    let policy = atlas.config.privacy.policy();
     let role = if a.exact {
         crate::privacy::Role::Planner
     } else {

@@ -15,7 +15,7 @@ use crate::analysis::hours::{
 use crate::io::study::{slot_label, KindStudy};
 use crate::io::workspace::Atlas;
 use crate::io::writers;
-use crate::privacy::{Policy, Role};
+use crate::privacy::Role;
 
 fn study<'a>(atlas: &'a Atlas, kind: &str, threshold_min: f64) -> anyhow::Result<KindStudy<'a>> {
     if !(threshold_min.is_finite() && threshold_min > 0.0) {
@@ -53,7 +53,7 @@ pub fn hours_gap(
         &hours,
         keep,
     );
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     // Shares come from the counts as shown, so that they give nothing away.
     let cells = |g: &HoursGap| {
         let pct = policy
@@ -298,7 +298,7 @@ pub fn hours_extend(atlas: &Atlas, a: &ExtendArgs<'_>, role: Role) -> anyhow::Re
         &open,
         a.limit,
     );
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     let total: u64 = unmet
         .by_area
         .iter()

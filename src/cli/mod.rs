@@ -22,7 +22,7 @@ use crate::io::publish::{public_release, PublicRelease};
 use crate::io::workspace::{load_workspace, Atlas, LoadOptions};
 use crate::io::writers;
 use crate::privacy::Disclosure;
-use crate::privacy::{Policy, Role};
+use crate::privacy::Role;
 
 #[derive(Parser)]
 #[command(
@@ -1373,7 +1373,7 @@ fn reach_command(
     bands.sort_by(f64::total_cmp);
     let (travel, params) = atlas.travel();
     let reach = premises_reach(&atlas.areas, &need, &prem, &bands, &params, travel);
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     let mut headers = vec!["premises_id".to_string(), "name".to_string()];
     for b in &bands {
         let m = b / 60.0;
@@ -1425,7 +1425,7 @@ fn gaps_command(
     };
     let table = access_table_by(&atlas.areas, &prem, &params, travel, Some(&need));
     let gaps = coverage_gaps(&table, &need, params.threshold_s);
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     eprintln!(
         "{} areas ({:.0} residents) are more than {threshold_min} min from every {kind} ({})",
         gaps.len(),

@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context};
 use crate::analysis::scenario::{Edit, Measures};
 use crate::io::scenarios::{check_name, Scenario, BASELINE};
 use crate::io::workspace::Atlas;
-use crate::privacy::{Policy, Role};
+use crate::privacy::Role;
 
 /// `needmap scenario list`.
 pub fn list(atlas: &Atlas) -> anyhow::Result<()> {
@@ -144,7 +144,7 @@ pub fn compare(
         atlas.measure_kind(&pa, kind, t),
         atlas.measure_kind(&pb, kind, t),
     );
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     let cells = |m: &Measures| -> Vec<String> {
         let pct = |x: Option<f64>| x.map(|v| format!("{:.1}", v * 100.0)).unwrap_or_default();
         let min = |x: Option<f64>| x.map(|v| format!("{:.1}", v / 60.0)).unwrap_or_default();

@@ -138,7 +138,7 @@ pub fn site(
     use crate::io::study::{SitingModel, SitingWeight};
     use serde_json::json;
     let r = atlas.site(&a.req).map_err(|e| anyhow!(e))?;
-    let policy = crate::privacy::Policy::default();
+    let policy = atlas.config.privacy.policy();
     let protect = a.req.weight == SitingWeight::Referrals;
     let shown = |v: f64| -> String {
         if protect {

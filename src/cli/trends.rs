@@ -377,7 +377,7 @@ impl Rows {
 }
 
 fn trend_rows(atlas: &Atlas, tables: &[(Option<String>, TrendTable)], role: Role) -> Rows {
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     let exact = role.exact();
     let first = &tables[0].1;
     let mut headers: Vec<String> = vec!["area_id".into(), "name".into()];
@@ -556,7 +556,7 @@ pub fn hotspots(a: &HotspotsArgs) -> anyhow::Result<()> {
     let atlas = load(&a.ws)?;
     let req = series(&atlas, &a.series)?;
     let role = role(a.exact);
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     let exact = a.exact;
     if a.emerging {
         if value != HotspotValue::Rate {
@@ -850,7 +850,7 @@ pub fn project(a: &ProjectArgs) -> anyhow::Result<()> {
         population,
     };
     let role = role(a.exact);
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     if let Some(k) = a.backtest {
         let bt = atlas.backtest_study(&req, k).map_err(|e| anyhow!(e))?;
         eprintln!(
@@ -1067,7 +1067,7 @@ pub fn early_warning(a: &EarlyWarningArgs) -> anyhow::Result<()> {
     };
     let st = atlas.early_warning_study(&req).map_err(|e| anyhow!(e))?;
     let role = role(a.exact);
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     let years = st.result.recent_periods as f64
         / crate::analysis::trends::periods_per_year(st.trends.period);
     eprintln!(

@@ -6,7 +6,7 @@
 use crate::analysis::need::{need_scores, NeedMap};
 use crate::analysis::rollup::{boundary_members, column_members};
 use crate::io::workspace::Atlas;
-use crate::privacy::{CountRelease, Policy, ReleaseSpec, UnitTable};
+use crate::privacy::{CountRelease, ReleaseSpec, UnitTable};
 
 /// The level name of the equity table in the release; units are SIMD
 /// quintiles 1-5, then the areas without SIMD, then the total.
@@ -62,7 +62,7 @@ pub fn public_release(atlas: &Atlas, need: &NeedMap) -> PublicRelease {
         level: EQUITY_LEVEL.into(),
         units: equity_members(atlas),
     });
-    let policy = Policy::default();
+    let policy = atlas.config.privacy.policy();
     let cfg = &atlas.config.privacy;
     let level = cfg
         .public_group_level

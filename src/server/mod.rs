@@ -119,7 +119,7 @@ impl Prepared {
     pub fn with_options(atlas: Atlas, opts: &ServeOptions) -> Prepared {
         let need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
         let equity = equity_table(&atlas.areas, &need);
-        let policy = Policy::default();
+        let policy = atlas.config.privacy.policy();
         let public = crate::io::publish::public_release(&atlas, &need);
         let areas_geojson = crate::io::writers::need_geojson(
             &atlas.areas,

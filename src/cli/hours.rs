@@ -8,14 +8,16 @@ use anyhow::{anyhow, bail};
 use serde_json::{json, Map};
 
 use super::emit_table;
+use crate::analysis::access::nearest_by_cost;
 use crate::analysis::extend::{best_per_premises, ranked_extensions, Extension};
 use crate::analysis::hours::{
-    floating_catchment_by_hour, hours_gaps, open_in_reach, unmet_demand, HoursGap,
+    floating_catchment_by_hour, hours_gaps, open_in_reach, possible_outcomes, referral_hours,
+    unmet_demand, HoursGap,
 };
 use crate::io::study::{slot_label, KindStudy};
 use crate::io::workspace::Atlas;
 use crate::io::writers;
-use crate::privacy::Role;
+use crate::privacy::{Count, Role};
 
 fn study<'a>(atlas: &'a Atlas, kind: &str, threshold_min: f64) -> anyhow::Result<KindStudy<'a>> {
     if !(threshold_min.is_finite() && threshold_min > 0.0) {
@@ -54,21 +56,66 @@ pub fn hours_gap(
         keep,
     );
     let policy = atlas.config.privacy.policy();
+    // Public output is the audited release (one threshold, all groups), as the API serves it.
+    let public = if role.exact() {
+        None
+    } else {
+        let p_min = atlas
+            .config
+            .privacy
+            .public_hours_threshold_min
+            .unwrap_or(15.0);
+        if (threshold_min - p_min).abs() > 1e-9 || group.is_some() {
+            bail!(
+                "public output of the hours gap is at --threshold-min {p_min} for all client groups (other thresholds and groups could be differenced); give --exact for planner output"
+            );
+        }
+        let need =
+            crate::analysis::need::need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+        let release = crate::io::publish::public_release(atlas, &need);
+        let flags = referral_hours(&atlas.referrals, &st.costs, st.threshold_s, &hours, |_| {
+            true
+        });
+        let catchment: Vec<Option<u32>> = nearest_by_cost(&st.costs)
+            .iter()
+            .map(|n| n.map(|x| x.0))
+            .collect();
+        let always: Vec<bool> = st
+            .idx
+            .iter()
+            .map(|&j| atlas.premises[j].opening_hours.as_deref().map(str::trim) == Some("24/7"))
+            .collect();
+        let possible = possible_outcomes(&st.costs, st.threshold_s, &always);
+        Some(
+            release
+                .counts
+                .hours(&flags, &catchment, st.idx.len(), &possible),
+        )
+    };
     // Shares come from the counts as shown, so that they give nothing away.
-    let cells = |g: &HoursGap| {
-        let pct = policy
-            .percent(g.unmet as f64, g.timed as f64, role)
-            .map(|p| format!("{p:.1}"))
-            .unwrap_or_default();
-        vec![
-            policy.count(g.timed as f64, role).to_string(),
-            policy.count(g.unmet as f64, role).to_string(),
-            pct,
-        ]
+    let shown = |g: &HoursGap, from: Option<(Count, Count)>| -> (Count, Count) {
+        from.unwrap_or_else(|| {
+            (
+                policy.count(g.timed as f64, role),
+                policy.count(g.unmet as f64, role),
+            )
+        })
+    };
+    let cells = |(t, u): (Count, Count)| {
+        let pct = match (u.value(), t.value()) {
+            (Some(u), Some(t)) if t > 0.0 => {
+                format!("{:.1}", ((u / t * 100.0).min(100.0) * 10.0).round() / 10.0)
+            }
+            _ => String::new(),
+        };
+        vec![t.to_string(), u.to_string(), pct]
     };
     let timed: u64 = gaps.by_area.iter().map(|g| g.timed).sum();
     let unmet: u64 = gaps.by_area.iter().map(|g| g.unmet).sum();
-    let total = cells(&HoursGap { timed, unmet });
+    let total = cells(shown(
+        &HoursGap { timed, unmet },
+        public.as_ref().map(|p| p.total()),
+    ));
     eprintln!(
         "{} of {} timed referrals{} ({} %) arrived when no {kind} within {threshold_min} min ({}) was open; premises without opening hours count as closed",
         total[1],
@@ -85,9 +132,10 @@ pub fn hours_gap(
         .areas
         .iter()
         .zip(&gaps.by_area)
-        .map(|(a, g)| {
+        .enumerate()
+        .map(|(i, (a, g))| {
             let mut r = vec![a.code.clone(), a.name.clone().unwrap_or_default()];
-            r.extend(cells(g));
+            r.extend(cells(shown(g, public.as_ref().map(|p| p.area(i)))));
             (g.share().unwrap_or(0.0) * g.timed.min(1000) as f64, r)
         })
         .collect();
@@ -96,19 +144,16 @@ pub fn hours_gap(
             .areas
             .iter()
             .zip(&gaps.by_area)
-            .map(|(a, g)| {
+            .enumerate()
+            .map(|(i, (a, g))| {
+                let (t, u) = shown(g, public.as_ref().map(|p| p.area(i)));
+                let pct = cells((t.clone(), u.clone()))[2].parse::<f64>().ok();
                 let mut m = Map::new();
                 m.insert("area_id".into(), json!(a.code));
                 m.insert("name".into(), json!(a.name));
-                m.insert(
-                    "timed_referrals".into(),
-                    json!(policy.count(g.timed as f64, role)),
-                );
-                m.insert("unmet".into(), json!(policy.count(g.unmet as f64, role)));
-                m.insert(
-                    "unmet_pct".into(),
-                    json!(policy.percent(g.unmet as f64, g.timed as f64, role)),
-                );
+                m.insert("timed_referrals".into(), json!(t));
+                m.insert("unmet".into(), json!(u));
+                m.insert("unmet_pct".into(), json!(pct));
                 m
             })
             .collect();
@@ -138,14 +183,15 @@ pub fn hours_gap(
             .idx
             .iter()
             .zip(&gaps.by_premises)
-            .map(|(&j, g)| {
+            .enumerate()
+            .map(|(k, (&j, g))| {
                 let pr = &atlas.premises[j];
                 let mut r = vec![
                     pr.code.clone(),
                     pr.name.clone(),
                     pr.opening_hours.clone().unwrap_or_default(),
                 ];
-                r.extend(cells(g));
+                r.extend(cells(shown(g, public.as_ref().map(|p| p.premises(k)))));
                 r
             })
             .collect();

@@ -298,7 +298,9 @@ fn hours_gap_command_writes_protected_tables() {
             for &c in &cols {
                 let v = &rec[c];
                 assert!(
-                    v == "<10" || v.parse::<u64>().is_ok_and(|n| n >= 10 && n % 5 == 0),
+                    v == "<10"
+                        || v == "[c]"
+                        || v.parse::<u64>().is_ok_and(|n| n >= 10 && n % 5 == 0),
                     "{path}: unprotected {v}"
                 );
             }
@@ -318,9 +320,9 @@ fn hours_gap_command_writes_protected_tables() {
     ]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("groups are"));
 
-    // GeoJSON of the gap for one client group.
-    let gj = format!("{d}/gap.geojson");
-    let out = run(&[
+    // By client group (or at another threshold) only for planners: public
+    // output could be differenced against the all-groups figures.
+    let refused = run(&[
         "hours-gap",
         "--config",
         &cfg,
@@ -328,6 +330,18 @@ fn hours_gap_command_writes_protected_tables() {
         "social_work_office",
         "--group",
         "adults",
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--exact"));
+
+    // GeoJSON of the public gap (the audited release: "[c]" where withheld).
+    let gj = format!("{d}/gap.geojson");
+    let out = run(&[
+        "hours-gap",
+        "--config",
+        &cfg,
+        "--kind",
+        "social_work_office",
         "--geojson",
         &gj,
     ]);
@@ -343,7 +357,7 @@ fn hours_gap_command_writes_protected_tables() {
     for f in feats {
         let u = &f["properties"]["unmet"];
         assert!(
-            u == "<10" || u.as_f64().is_some_and(|n| n >= 10.0 && n % 5.0 == 0.0),
+            u == "<10" || u == "[c]" || u.as_f64().is_some_and(|n| n >= 10.0 && n % 5.0 == 0.0),
             "unprotected {u}"
         );
     }

@@ -155,6 +155,18 @@ enum Command {
         #[arg(long)]
         exact: bool,
     },
+    /// Export the workspace as a GeoPackage (British National Grid): the need map,
+    /// premises, boundary sets and the equity table, openable in QGIS.
+    Export {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// The GeoPackage to write (layers of the same name are replaced).
+        #[arg(long)]
+        gpkg: PathBuf,
+        /// Exact counts (planner use only).
+        #[arg(long)]
+        exact: bool,
+    },
     /// Write a synthetic demo workspace.
     Demo {
         /// Output directory.
@@ -682,6 +694,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Export { ws, gpkg, exact } => {
+            let atlas = load(&ws)?;
+            let exact_need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
+            let public = (!exact).then(|| public_release(&atlas, &exact_need));
+            let (need, d) = disclose(&exact_need, public.as_ref());
+            let written = crate::io::gpkg::export_workspace(&gpkg, &atlas, need, d)?;
+            for (name, n) in written {
+                eprintln!("{}: {name} ({n} rows)", gpkg.display());
+            }
+            if !exact {
+                eprintln!(
+                    "counts are protected for publication; --exact gives planners exact counts"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Need {
             ws,

@@ -4,6 +4,7 @@
 
 pub mod boundaries_study;
 pub mod geojson;
+pub mod gpkg;
 pub mod mvt;
 pub mod postcodes;
 pub mod publish;

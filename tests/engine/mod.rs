@@ -7,6 +7,7 @@ pub mod cli;
 pub mod crs;
 pub mod demo;
 pub mod fuzz;
+pub mod gpkg;
 pub mod hours;
 pub mod index;
 pub mod load_errors;

@@ -667,39 +667,6 @@ const WGS84_WKT: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",63
 /// OGC WKT of EPSG:27700 (parameters from the EPSG registry).
 const BNG_WKT: &str = r#"PROJCS["OSGB36 / British National Grid",GEOGCS["OSGB36",DATUM["Ordnance_Survey_of_Great_Britain_1936",SPHEROID["Airy 1830",6377563.396,299.3249646,AUTHORITY["EPSG","7001"]],AUTHORITY["EPSG","6277"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AUTHORITY["EPSG","4277"]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",49],PARAMETER["central_meridian",-2],PARAMETER["scale_factor",0.9996012717],PARAMETER["false_easting",400000],PARAMETER["false_northing",-100000],UNIT["metre",1,AUTHORITY["EPSG","9001"]],AXIS["Easting",EAST],AXIS["Northing",NORTH],AUTHORITY["EPSG","27700"]]"#;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn geometry_blobs_round_trip() {
-        let sq = Polygon::new(
-            LineString::from(vec![(0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 0.0)]),
-            vec![LineString::from(vec![
-                (1.0, 1.0),
-                (2.0, 1.0),
-                (2.0, 2.0),
-                (1.0, 1.0),
-            ])],
-        );
-        for g in [
-            Geometry::Point(Point::new(326_000.5, 673_000.25)),
-            Geometry::MultiPolygon(MultiPolygon(vec![sq.clone(), sq])),
-        ] {
-            let b = encode(&g, 27700);
-            assert_eq!(&b[0..2], b"GP");
-            assert_eq!(i32::from_le_bytes(b[4..8].try_into().expect("srs")), 27700);
-            assert_eq!(decode(&b).expect("decodes"), g);
-        }
-        // Damage is an error, never a panic.
-        let b = encode(&Geometry::MultiPolygon(MultiPolygon(vec![])), 27700);
-        for cut in 0..b.len() {
-            let _ = decode(&b[..cut]);
-        }
-        assert!(decode(b"GP\0\x03\0\0\0\0\x01\x06\0\0\0\xff\xff\xff\xff").is_err());
-    }
-}
-
 /// Write a workspace to a GeoPackage in British National Grid: the need
 /// map (`areas`, with the counts `d` allows), the premises, every boundary
 /// set, and the equity table by SIMD quintile. Each layer is one transaction.
@@ -846,4 +813,37 @@ pub fn export_workspace(
     gp.write_table("equity", &fields, &cells)?;
     written.push(("equity".into(), cells.len()));
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometry_blobs_round_trip() {
+        let sq = Polygon::new(
+            LineString::from(vec![(0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 0.0)]),
+            vec![LineString::from(vec![
+                (1.0, 1.0),
+                (2.0, 1.0),
+                (2.0, 2.0),
+                (1.0, 1.0),
+            ])],
+        );
+        for g in [
+            Geometry::Point(Point::new(326_000.5, 673_000.25)),
+            Geometry::MultiPolygon(MultiPolygon(vec![sq.clone(), sq])),
+        ] {
+            let b = encode(&g, 27700);
+            assert_eq!(&b[0..2], b"GP");
+            assert_eq!(i32::from_le_bytes(b[4..8].try_into().expect("srs")), 27700);
+            assert_eq!(decode(&b).expect("decodes"), g);
+        }
+        // Damage is an error, never a panic.
+        let b = encode(&Geometry::MultiPolygon(MultiPolygon(vec![])), 27700);
+        for cut in 0..b.len() {
+            let _ = decode(&b[..cut]);
+        }
+        assert!(decode(b"GP\0\x03\0\0\0\0\x01\x06\0\0\0\xff\xff\xff\xff").is_err());
+    }
 }

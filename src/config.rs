@@ -76,6 +76,9 @@ pub struct Config {
     /// Disclosure control of public outputs beyond the default policy.
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    /// Where uploads are kept.
+    #[serde(default)]
+    pub store: StoreConfig,
     /// Directory of the workspace file; paths resolve against it. Set by [`Config::load`].
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -262,6 +265,27 @@ pub struct AuthConfig {
     /// Planners' masked points are moved between these distances, metres (default 100, 400).
     #[serde(default)]
     pub mask_m: Option<[f64; 2]>,
+}
+
+/// The workspace store (see `io::store`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The GeoPackage holding uploads (default `needmap-store.gpkg` beside the workspace).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    /// The store's path.
+    pub fn store_path(&self) -> PathBuf {
+        self.resolve(
+            self.store
+                .path
+                .as_deref()
+                .unwrap_or(std::path::Path::new("needmap-store.gpkg")),
+        )
+    }
 }
 
 /// Disclosure control of public outputs (see `privacy::release`).

@@ -489,6 +489,11 @@ impl GeoPackage {
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.conn
     }
+
+    /// The SQLite connection, to read.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
 }
 
 fn to_sql(v: &Value) -> rusqlite::types::Value {

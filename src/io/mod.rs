@@ -13,6 +13,7 @@ pub mod report;
 pub mod roads;
 pub mod scenarios;
 pub mod shapefile;
+pub mod store;
 pub mod study;
 pub mod table;
 pub mod trends_study;

@@ -574,13 +574,45 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     if let Some(rc) = &cfg.referrals {
         let disp = display_path(cfg, &rc.path);
         pb.set_message(format!("reading referrals {disp}"));
-        if let Some(mut set) = super::referrals::read_referrals(
-            &cfg.resolve(&rc.path),
-            &disp,
-            rc,
-            postcodes.as_ref(),
-            &mut report,
-        ) {
+        // The newest referral extract uploaded to the store replaces the file.
+        let store_path = cfg.store_path();
+        let uploaded = if store_path.is_file() {
+            match super::store::Store::open(&store_path).and_then(|s| s.current("referrals")) {
+                Ok(u) => u,
+                Err(e) => {
+                    report.error(&store_path.display().to_string(), None, e.to_string());
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let (path, disp, _tmp) = match uploaded {
+            Some((u, content)) => {
+                let tmp = std::env::temp_dir().join(format!(
+                    "needmap-upload-{}-{}-{}.csv",
+                    std::process::id(),
+                    u.id,
+                    &u.sha256[..12]
+                ));
+                if let Err(e) = std::fs::write(&tmp, &content) {
+                    report.error(&tmp.display().to_string(), None, e.to_string());
+                }
+                (
+                    tmp.clone(),
+                    format!(
+                        "referral upload #{} ({})",
+                        u.id,
+                        display_path(cfg, &store_path)
+                    ),
+                    Some(TempFile(tmp)),
+                )
+            }
+            None => (cfg.resolve(&rc.path), disp, None),
+        };
+        if let Some(mut set) =
+            super::referrals::read_referrals(&path, &disp, rc, postcodes.as_ref(), &mut report)
+        {
             pb.set_message(format!(
                 "placing {} referrals in areas",
                 set.referrals.len()
@@ -893,5 +925,14 @@ fn load_premises(cfg: &Config, pc: &PremisesConfig, out: &mut Vec<Premises>, rep
     for mut d in local.diagnostics {
         d.record = d.record.map(|r| r.replacen("row", "feature", 1));
         report.diagnostics.push(d);
+    }
+}
+
+/// A file removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }

@@ -13,6 +13,14 @@ pub enum ApiError {
     NotFound(String),
     /// The body is over the limit (counted after inflating gzip).
     TooLarge(String),
+    /// No credentials where some are needed.
+    Unauthorized(String),
+    /// Credentials that do not allow this.
+    Forbidden(String),
+    /// In conflict with what is stored (a reused idempotency key).
+    Conflict(String),
+    /// Well-formed but invalid content (an upload that fails validation).
+    Unprocessable(String),
     /// The service cannot answer safely now (e.g. the audit log cannot be written).
     Unavailable(String),
     Internal(String),
@@ -24,6 +32,10 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", m),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             ApiError::Internal(m) => {
                 tracing::error!("internal error: {m}");

@@ -13,6 +13,7 @@ pub mod routes;
 pub mod scenarios;
 pub mod siting;
 pub mod tiles;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -294,6 +295,10 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/coterminosity/splits", get(boundaries::splits))
         .route("/design", get(boundaries::design))
         .route("/referrals", get(referrals::referrals))
+        .route(
+            "/uploads/referrals",
+            axum::routing::post(uploads::referrals).layer(uploads::upload_limit()),
+        )
         .route("/scenarios", get(scenarios::list))
         .route("/scenarios/compare", get(scenarios::compare))
         .route(
@@ -319,8 +324,10 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         }
         _ => app.fallback(no_web_map),
     };
+    // JSON bodies are held to MAX_BODY_BYTES by the extractors; uploads have
+    // their own larger limit, which the stream limit must allow.
     app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(uploads::MAX_UPLOAD_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -382,8 +389,14 @@ async fn no_web_map() -> Response {
 
 /// Load a workspace, or write and load the embedded demo region when none is given.
 pub fn load_atlas(config: Option<&Path>) -> anyhow::Result<Atlas> {
-    let cfg = match config {
-        Some(p) => Config::load(p)?,
+    load_atlas_from(&workspace_file(config)?)
+}
+
+/// The workspace file to serve: the one given, or the demo region written to
+/// a temporary folder.
+pub fn workspace_file(config: Option<&Path>) -> anyhow::Result<PathBuf> {
+    Ok(match config {
+        Some(p) => p.to_path_buf(),
         None => {
             let spec = DemoSpec::default();
             let dir = std::env::temp_dir().join(format!(
@@ -398,9 +411,14 @@ pub fn load_atlas(config: Option<&Path>) -> anyhow::Result<Atlas> {
                 "no workspace given: serving the synthetic demo region ({} areas, {} referrals)",
                 summary.areas, summary.referrals
             );
-            Config::load(&summary.config)?
+            summary.config
         }
-    };
+    })
+}
+
+/// Load a workspace file, reporting its problems on stderr.
+pub fn load_atlas_from(config: &Path) -> anyhow::Result<Atlas> {
+    let cfg = Config::load(config)?;
     match load_workspace(&cfg, &LoadOptions { progress: true }) {
         Ok(a) => {
             if !a.report.diagnostics.is_empty() {
@@ -431,7 +449,8 @@ pub fn run_cli(
     let addr: SocketAddr = addr
         .parse()
         .with_context(|| format!("--addr {addr:?} is not an address such as 127.0.0.1:8080"))?;
-    let atlas = load_atlas(config)?;
+    let file = workspace_file(config)?;
+    let atlas = load_atlas_from(&file)?;
     let state: AppState = Arc::new(Prepared::with_options(atlas, opts));
     let web_dir: Option<PathBuf> = web.join("index.html").is_file().then(|| web.to_path_buf());
     if web_dir.is_none() {
@@ -452,8 +471,11 @@ pub fn run_cli(
             state.atlas.region,
             listener.local_addr()?
         );
-        let app =
-            router(state, web_dir.as_deref()).into_make_service_with_connect_info::<SocketAddr>();
+        // Served through the swap, so that uploads can replace the state.
+        let live = uploads::LiveApp::new(state, file, web_dir, opts.clone());
+        let app = live
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await?;

@@ -9,6 +9,7 @@ mod hardening;
 mod hours;
 mod scenarios;
 mod siting;
+mod uploads;
 
 use std::sync::{Arc, OnceLock};
 
@@ -1073,10 +1074,14 @@ async fn premises_hours_week_and_bad_requests() {
 
 /// A real server on loopback (with peer addresses, as `needmap serve` runs it).
 pub fn serve_loopback(state: AppState) -> std::net::SocketAddr {
+    serve_app(router(state, None))
+}
+
+/// Serve an app on loopback.
+pub fn serve_app(app: Router) -> std::net::SocketAddr {
     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     std_listener.set_nonblocking(true).expect("nonblocking");
     let addr = std_listener.local_addr().expect("addr");
-    let app = router(state, None);
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -1101,6 +1106,17 @@ pub fn http_raw(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, String, String) {
+    http_send(addr, "GET", path, headers, &[])
+}
+
+/// A request over HTTP/1.1 with extra headers and a body: status, header block, body.
+pub fn http_send(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
     let extra: String = headers
@@ -1109,9 +1125,11 @@ pub fn http_raw(
         .collect();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
     )
     .expect("write");
+    s.write_all(body).expect("body");
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).expect("read");
     let text = String::from_utf8_lossy(&buf);

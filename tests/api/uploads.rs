@@ -1,0 +1,259 @@
+//! Referral uploads over HTTP on loopback: validated in full before anything
+//! is stored, stored once per idempotency key, swapped into what the server
+//! answers, and refused to anyone but a data steward.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use needmap::demo::{write_demo, DemoSpec};
+use needmap::io::store::Store;
+use needmap::io::workspace::{load_workspace, LoadOptions};
+use needmap::privacy::auth::hash_token;
+use needmap::server::uploads::LiveApp;
+use needmap::server::{Prepared, ServeOptions};
+use needmap::Config;
+
+use super::{http_raw, http_send, serve_app};
+
+const STEWARD: &str = "steward-token-upload-0123";
+const PLANNER: &str = "planner-token-upload-0123";
+
+/// A small demo workspace with a steward and a planner; the path of its file.
+pub fn workspace(dir: &std::path::Path) -> std::path::PathBuf {
+    let spec = DemoSpec {
+        areas: 30,
+        referrals: 300,
+        seed: 8,
+    };
+    let summary = write_demo(dir, &spec).expect("demo");
+    let mut text = std::fs::read_to_string(&summary.config).expect("toml");
+    text.push_str(&format!(
+        "\n[auth]\nusers = [\n  {{ name = \"sam\", role = \"steward\", token_hash = \"{}\" }},\n  {{ name = \"pat\", role = \"planner\", token_hash = \"{}\" }},\n]\n",
+        hash_token(STEWARD).expect("hash"),
+        hash_token(PLANNER).expect("hash"),
+    ));
+    std::fs::write(&summary.config, text).expect("write");
+    summary.config
+}
+
+fn total(addr: std::net::SocketAddr) -> f64 {
+    let (st, _, body) = http_raw(
+        addr,
+        "/api/equity",
+        &[("Authorization", &format!("Bearer {PLANNER}"))],
+    );
+    assert_eq!(st, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    v["total"]["referrals"]
+        .as_f64()
+        .expect("exact total for a planner")
+}
+
+fn post(
+    addr: std::net::SocketAddr,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut h: Vec<(&str, &str)> = vec![("Content-Type", "text/csv")];
+    if let Some(a) = &auth {
+        h.push(("Authorization", a));
+    }
+    if let Some(k) = key {
+        h.push(("Idempotency-Key", k));
+    }
+    let (st, _, b) = http_send(addr, "POST", "/api/uploads/referrals", &h, body.as_bytes());
+    (st, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+#[test]
+fn uploads_are_validated_stored_once_and_swapped_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = workspace(dir.path());
+    let cfg = Config::load(&file).expect("config");
+    let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    let opts = ServeOptions::default();
+    let live = LiveApp::new(
+        Arc::new(Prepared::with_options(atlas, &opts)),
+        file.clone(),
+        None,
+        opts,
+    );
+    let addr = serve_app(live.router());
+    assert_eq!(total(addr), 300.0);
+
+    let csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("csv");
+    let first_100: String = csv.lines().take(101).map(|l| format!("{l}\n")).collect();
+    // Only data stewards.
+    assert_eq!(post(addr, None, None, &first_100).0, 401);
+    assert_eq!(post(addr, Some(PLANNER), None, &first_100).0, 403);
+    // Stored, and what the server answers from now on.
+    let (st, v) = post(addr, Some(STEWARD), Some("extract-1"), &first_100);
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["upload"]["rows"], 100);
+    assert_eq!(total(addr), 100.0);
+    // A retry with the same key: the first upload, not stored twice.
+    let (st, v) = post(addr, Some(STEWARD), Some("extract-1"), &first_100);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["replayed"], true);
+    // The same key for other content: a conflict.
+    let first_50: String = csv.lines().take(51).map(|l| format!("{l}\n")).collect();
+    let (st, v) = post(addr, Some(STEWARD), Some("extract-1"), &first_50);
+    assert_eq!(st, 409, "{v}");
+    // Invalid extracts: named problems, nothing stored, nothing changed.
+    let no_easting = first_100.replacen("easting", "eastings", 1);
+    let (st, v) = post(addr, Some(STEWARD), Some("bad-1"), &no_easting);
+    assert_eq!(st, 422, "{v}");
+    assert!(
+        v["message"].as_str().expect("message").contains("easting"),
+        "{v}"
+    );
+    let (st, v) = post(addr, Some(STEWARD), None, "");
+    assert_eq!(st, 422, "{v}");
+    assert_eq!(total(addr), 100.0);
+    let store = Store::open(&cfg.store_path()).expect("store");
+    let ups = store.uploads().expect("uploads");
+    assert_eq!(ups.len(), 1, "{ups:?}");
+    assert!(ups[0].1, "content matches its hash");
+    // A restart serves the same: the store's extract replaces the file.
+    let again = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(again.referrals.referrals.len(), 100);
+}
+
+/// A `needmap serve` process on a free loopback port.
+struct Server {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+}
+
+fn start(file: &std::path::Path) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_needmap"))
+        .args(["serve", "--config"])
+        .arg(file)
+        .args([
+            "--addr",
+            &addr.to_string(),
+            "--client-rate",
+            "0",
+            "--web",
+            "no-web",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("server starts");
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Server { child, addr };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the server did not listen");
+}
+
+/// One upload over a fresh connection; `None` if the connection broke.
+fn try_upload(addr: std::net::SocketAddr, key: &str, body: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    let head = format!(
+        "POST /api/uploads/referrals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {STEWARD}\r\nIdempotency-Key: {key}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body.as_bytes()).ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    text.split(' ').nth(1)?.parse().ok()
+}
+
+/// SIGKILL at random moments during 200 uploads: after each restart the
+/// client retries what was not acknowledged, with the same key. In the end
+/// every acknowledged upload is in the store, whole (its content matches its
+/// hash and what was sent), none is there twice, and nothing else is.
+#[test]
+fn uploads_survive_sigkill_at_random_moments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = workspace(dir.path());
+    let csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    let body = |i: usize| -> String {
+        lines[..=(60 + i)]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut server = start(&file);
+    let (mut kills, mut acked) = (0, 0);
+    for i in 0..200 {
+        let key = format!("upload-{i}");
+        let content = body(i);
+        loop {
+            // One upload in five, kill the server part-way through it.
+            let kill_after_ms = (next() % 5 == 0).then(|| next() % 120);
+            let addr = server.addr;
+            let (k, c) = (key.clone(), content.clone());
+            let req = std::thread::spawn(move || try_upload(addr, &k, &c));
+            if let Some(ms) = kill_after_ms {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                server.child.kill().expect("SIGKILL");
+                server.child.wait().expect("reaped");
+                kills += 1;
+            }
+            let status = req.join().expect("client thread");
+            if kill_after_ms.is_some() {
+                server = start(&file);
+            }
+            match status {
+                Some(200 | 201) => {
+                    acked += 1;
+                    break;
+                }
+                Some(s) => panic!("upload {i}: status {s}"),
+                None => continue, // not acknowledged: retry with the same key
+            }
+        }
+    }
+    server.child.kill().expect("stop");
+    server.child.wait().expect("reaped");
+    assert_eq!(acked, 200);
+    assert!(kills >= 25, "only {kills} kills");
+    let cfg = Config::load(&file).expect("config");
+    let store = Store::open(&cfg.store_path()).expect("store");
+    let ups = store.uploads().expect("uploads");
+    assert_eq!(ups.len(), 200, "each upload stored exactly once");
+    for (u, whole) in &ups {
+        assert!(whole, "upload #{} does not match its hash", u.id);
+        let i: usize = u
+            .idempotency_key
+            .as_deref()
+            .and_then(|k| k.strip_prefix("upload-"))
+            .and_then(|n| n.parse().ok())
+            .expect("a key we sent");
+        assert_eq!(
+            u.sha256,
+            needmap::io::store::sha256_hex(body(i).as_bytes()),
+            "upload {i}"
+        );
+        assert_eq!(u.rows as usize, 60 + i);
+    }
+    // The workspace now serves the last upload.
+    let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(atlas.referrals.referrals.len(), 259);
+    eprintln!("200 uploads acknowledged through {kills} SIGKILLs");
+}

@@ -1188,7 +1188,9 @@ export function projectionUrl(q: ProjectionQuery = {}): string {
 
 /** Parameters of GET /api/early-warning (thresholds; unset ones take the server's defaults). */
 export interface EarlyWarningQuery {
+  /** Referrals per 1,000 residents per year. */
   rateMin?: number | null;
+  /** Growth a year as a share: 0.1 = 10 %. */
   growthMin?: number | null;
   /** 90, 95 or 99. */
   hotspotConfidence?: number | null;

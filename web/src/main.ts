@@ -133,6 +133,8 @@ import {
   trendFillExpression,
   trendHover,
   trendState,
+  listErrorText,
+  sectionStatus,
   trendsErrorMessage,
   trendsNoDataOpacity,
   trendsSource,
@@ -557,8 +559,8 @@ let trendsLoad: 'idle' | 'loading' | 'loaded' | 'error' = 'idle';
 let trendsError: string | null = null;
 let trendsTimer: number | undefined;
 let trendsLists: Promise<void> | null = null;
-/** Problems loading the sliders' periods, shown under them. */
-const trendsProblems = new Map<string, string>();
+/** Requests of the Trends section that failed (by table), summed up under the sliders. */
+const trendsProblems = new Map<TrendsSource | 'early-warning', unknown>();
 
 // Signpost ("who can help here?"): the mode, the panel, the last answer and its markers.
 let signpostMode = false;
@@ -1376,8 +1378,9 @@ function syncTrendsSliders(): void {
   if (!r) return;
   syncPeriodSlider(r.period, r.periodLabel, trendsTables.trends?.periods ?? (trendsProblems.has('trends') ? [] : null), trendPeriod);
   syncPeriodSlider(r.projection, r.projectionLabel, trendsTables.projection?.periods ?? (trendsProblems.has('projection') ? [] : null), projectionStep);
-  r.status.textContent = [...trendsProblems.values()].join(' ');
-  r.status.className = trendsProblems.size ? 'status-error trends-status' : 'muted trends-status';
+  const failures = [...trendsProblems].map(([src, error]) => ({ what: SOURCE_WORDS[src], error, listed: src !== 'projection' }));
+  r.status.textContent = sectionStatus(failures);
+  r.status.className = failures.length ? 'status-error trends-status' : 'muted trends-status';
 }
 
 /** The key of the trends layer the current choices draw (as `#legend[data-trends]`), or null before its table is loaded. */
@@ -1432,7 +1435,7 @@ async function applyTrends(): Promise<void> {
     } catch (e) {
       const msg = trendsErrorMessage(e, SOURCE_WORDS[src]);
       if (src === 'trends' || src === 'projection') {
-        trendsProblems.set(src, msg);
+        trendsProblems.set(src, e);
         syncTrendsSliders();
       }
       if (seq !== accessSeq) return;
@@ -1601,7 +1604,7 @@ function loadTrendsLists(): Promise<void> {
   const trendsP = loadTrendsSource('trends') as Promise<TrendsResponse>;
   const warningsP = cachedLoad(warningCache, 'early-warning', () => getEarlyWarning({ horizon: PROJECTION_HORIZON }));
   const projectionP = (loadTrendsSource('projection') as Promise<ProjectionResponse>).catch((e: unknown) => {
-    trendsProblems.set('projection', trendsErrorMessage(e, SOURCE_WORDS.projection));
+    trendsProblems.set('projection', e);
     failed.push('projection');
     syncTrendsSliders();
   });
@@ -1623,13 +1626,13 @@ function loadTrendsLists(): Promise<void> {
         (id) => void goToArea(id),
       );
     } else {
-      const msg = trendsErrorMessage(t.reason, SOURCE_WORDS.trends);
-      trendsProblems.set('trends', msg);
+      trendsProblems.set('trends', t.reason);
       failed.push('trends');
       syncTrendsSliders();
-      renderAreaList(r.rising, headings.rising, { state: 'error', message: msg }, (id) => void goToArea(id));
+      renderAreaList(r.rising, headings.rising, { state: 'error', message: listErrorText(t.reason, SOURCE_WORDS.trends) }, (id) => void goToArea(id));
     }
     if (w.status === 'fulfilled') {
+      trendsProblems.delete('early-warning');
       const kind = t.status === 'fulfilled' ? t.value.period : (trendsTables.projection?.period ?? null);
       renderAreaList(
         r.warnings,
@@ -1644,7 +1647,9 @@ function loadTrendsLists(): Promise<void> {
       );
     } else {
       failed.push('early-warning');
-      renderAreaList(r.warnings, headings.warnings, { state: 'error', message: trendsErrorMessage(w.reason, SOURCE_WORDS['early-warning']) }, (id) => void goToArea(id));
+      trendsProblems.set('early-warning', w.reason);
+      syncTrendsSliders();
+      renderAreaList(r.warnings, headings.warnings, { state: 'error', message: listErrorText(w.reason, SOURCE_WORDS['early-warning']) }, (id) => void goToArea(id));
     }
     await projectionP;
     // Opening the section again retries what failed.

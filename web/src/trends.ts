@@ -754,6 +754,34 @@ export function trendsErrorMessage(e: unknown, what: string): string {
   return `Could not load ${what}: ${describeError(e)}`;
 }
 
+function joinWords(words: readonly string[], last: string): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${last} ${words[words.length - 1]}`;
+}
+
+/** True when a request failed because the server has no such route (an older server). */
+export function isMissingRoute(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 404;
+}
+
+/**
+ * The status line of the Trends section for the requests that failed: the tables a server
+ * does not offer (404) named in one sentence; other failures of tables without a list of
+ * their own (`listed` false: the projection behind its slider) with their message. Lists
+ * show their own other failures.
+ */
+export function sectionStatus(failures: readonly { what: string; error: unknown; listed: boolean }[]): string {
+  const missing = failures.filter((f) => isMissingRoute(f.error)).map((f) => f.what);
+  const parts: string[] = [];
+  if (missing.length) parts.push(`This server does not offer ${joinWords(missing, 'or')} yet (it may be an older version of needmap).`);
+  for (const f of failures) if (!isMissingRoute(f.error) && !f.listed) parts.push(trendsErrorMessage(f.error, f.what));
+  return parts.join(' ');
+}
+
+/** The message of a list that could not be loaded: short when the status line explains (404). */
+export function listErrorText(e: unknown, what: string): string {
+  return isMissingRoute(e) ? 'Not available from this server.' : trendsErrorMessage(e, what);
+}
+
 // ---------------------------------------------------------------- sparkline geometry
 
 export interface SparkPoint {

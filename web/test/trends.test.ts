@@ -52,6 +52,8 @@ import {
   hotspotLabel,
   hotspotState,
   intervalText,
+  isMissingRoute,
+  listErrorText,
   levelText,
   modelText,
   periodLabel,
@@ -64,6 +66,7 @@ import {
   reasonText,
   reasonsText,
   risingText,
+  sectionStatus,
   signed,
   sliderText,
   sparklineModel,
@@ -156,7 +159,7 @@ describe('the trends variables and URLs', () => {
     expect(projectionUrl({ horizon: 3 })).toBe('/api/projection?horizon=3');
     expect(projectionUrl({ horizon: 6, model: 'damped:0.9', level: 0.8 })).toBe('/api/projection?horizon=6&model=damped:0.9&level=0.8');
     expect(earlyWarningUrl()).toBe('/api/early-warning');
-    expect(earlyWarningUrl({ rateMin: 40, growthMin: 10, hotspotConfidence: 95, horizon: 3 })).toBe('/api/early-warning?rate_min=40&growth_min=10&hotspot_confidence=95&horizon=3');
+    expect(earlyWarningUrl({ rateMin: 40, growthMin: 0.1, hotspotConfidence: 95, horizon: 3 })).toBe('/api/early-warning?rate_min=40&growth_min=0.1&hotspot_confidence=95&horizon=3');
   });
 });
 
@@ -437,6 +440,24 @@ describe('errors', () => {
     expect(trendsErrorMessage(new ApiError(400, 'bad_request', 'fewer than 4 complete periods', '/api/trends'), 'trends')).toBe('Could not load trends: fewer than 4 complete periods');
     expect(trendsErrorMessage(new ApiError(0, 'network', 'x', '/api/trends'), 'hot spots')).toBe('Could not load hot spots: the server could not be reached.');
     expect(trendsErrorMessage(new ApiError(500, 'internal', 'boom', '/api/trends'), 'trends')).toContain('the server had a problem (500)');
+  });
+  it('names the routes an older server lacks once, and keeps the lists short', () => {
+    const e404 = (u: string): ApiError => new ApiError(404, 'http_404', 'Not Found', u);
+    const e400 = new ApiError(400, 'bad_request', 'horizon must be 1-24', '/api/projection');
+    expect(isMissingRoute(e404('/api/trends'))).toBe(true);
+    expect(isMissingRoute(e400)).toBe(false);
+    expect(
+      sectionStatus([
+        { what: 'trends', error: e404('/api/trends'), listed: true },
+        { what: 'the early-warning list', error: e404('/api/early-warning'), listed: true },
+        { what: 'projected demand', error: e404('/api/projection'), listed: false },
+      ]),
+    ).toBe('This server does not offer trends, the early-warning list or projected demand yet (it may be an older version of needmap).');
+    expect(sectionStatus([{ what: 'projected demand', error: e400, listed: false }])).toBe('Could not load projected demand: horizon must be 1-24');
+    expect(sectionStatus([{ what: 'trends', error: new ApiError(500, 'x', 'y', '/api/trends'), listed: true }])).toBe('');
+    expect(sectionStatus([])).toBe('');
+    expect(listErrorText(e404('/api/trends'), 'trends')).toBe('Not available from this server.');
+    expect(listErrorText(e400, 'trends')).toBe('Could not load trends: horizon must be 1-24');
   });
 });
 

@@ -1519,7 +1519,7 @@ async function applyTrends(): Promise<void> {
 function trendsHoverText(v: TrendsVariable, areaId: string | undefined): string {
   const src = trendsSource(v);
   if (!areaId) return '';
-  if (!trendsTables[src]) return `${variableDef(v).label}: loading…`;
+  if (!trendsTables[src]) return `${variableDef(v).label}: ${trendsLoad === 'error' ? 'not available' : 'loading…'}`;
   const row = trendsByArea.get(src)?.get(areaId) ?? null;
   switch (v) {
     case 'trend':

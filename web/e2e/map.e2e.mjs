@@ -5,7 +5,8 @@
 // slider of the opening-hours layer, checks the hours gap, extensions and week heatmaps, asks
 // "who can help here?" by clicking the map, runs a siting from its panel, saves it as a scenario,
 // compares it with the baseline and deletes it, compares two boundary sets (co-terminosity)
-// and proposes boundaries with the designer, and saves screenshots.
+// and proposes boundaries with the designer, colours areas by trend, referrals per period,
+// hot spots and projected demand, reads the early-warning list, and saves screenshots.
 //
 //   node e2e/map.e2e.mjs            (from web/, after `npm run build` and `cargo build`)
 // Env: NEEDMAP_BIN (default ../target/debug/needmap), CHROMIUM (default /usr/bin/chromium),
@@ -829,6 +830,221 @@ try {
       };
     });
     check('Clear removes the boundary layers and results', gone.ids.length === 0 && gone.sources.length === 0 && gone.coterm === 'idle' && gone.design === 'idle' && gone.plan === 'none' && gone.note, JSON.stringify(gone));
+  }
+
+  // Trends and anticipatory need (issue 10): the Trend layer against /api/trends, the period
+  // slider against each period's counts, the hot spots legend, projected demand against
+  // /api/projection, the early-warning and rising lists against the API, the area panel's
+  // Trend block. The page asks with the workspace's defaults (no period or group).
+  {
+    const idle = () => page.evaluate(() => new Promise((r) => { const m = window.__needmap.map; m.once('idle', r); m.triggerRepaint(); }));
+    const waitTrends = (v, key) =>
+      page.waitForFunction(
+        ([v, key]) => {
+          const l = document.querySelector('#legend');
+          return l.dataset.state === 'error' || (l.dataset.variable === v && l.dataset.state === 'loaded' && l.dataset.trends === key);
+        },
+        [v, key],
+        { timeout: 120_000 },
+      );
+    const stateOf = (key, n) =>
+      page.evaluate(
+        ([key, n]) => {
+          const map = window.__needmap.map;
+          const out = [];
+          for (let id = 0; id < n; id++) {
+            const v = map.getFeatureState({ source: 'areas', sourceLayer: 'areas', id })[key];
+            out.push(v === undefined ? null : v);
+          }
+          return out;
+        },
+        [key, n],
+      );
+    const legendRows = () =>
+      page.evaluate(() => ({
+        keys: Array.from(document.querySelectorAll('#legend li')).map((li) => li.dataset.class ?? ''),
+        counts: Array.from(document.querySelectorAll('#legend .legend-count')).map((c) => Number(c.textContent.replace(/,/g, ''))),
+        text: document.querySelector('#legend').innerText,
+        error: document.querySelector('#legend').dataset.state === 'error' ? document.querySelector('#legend').innerText : null,
+        paint: JSON.stringify(window.__needmap.map.getPaintProperty('areas-fill', 'fill-color')),
+      }));
+    // A count as the page keeps it: numbers, "<N" as sent, any other string as "[c]", null when missing.
+    const asState = (c) => (typeof c === 'number' ? c : typeof c === 'string' && c.trim() ? (/^<\s*\d/.test(c.trim()) ? c.trim() : '[c]') : null);
+    const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+    const spoken = (p) => {
+      const m = /^(\d{4})-(\d{2})$/.exec(p);
+      if (m) return `${MONTHS[Number(m[2]) - 1]} ${m[1]}`;
+      const q = /^(\d{4})-?Q([1-4])$/i.exec(p);
+      if (q) return `Q${q[2]} ${q[1]} (${MONTHS[(q[2] - 1) * 3]} to ${MONTHS[(q[2] - 1) * 3 + 2]})`;
+      return p;
+    };
+    const tAttrs = await (await fetch(`${base}/api/areas?geometry=false`)).json();
+    const nT = tAttrs.areas.length;
+    const trendsRes = await fetch(`${base}/api/trends`);
+    const trendsApi = trendsRes.ok ? await trendsRes.json() : { periods: [], areas: [], rising: [] };
+    check('GET /api/trends answers with periods and areas', trendsRes.ok && trendsApi.periods.length >= 2 && trendsApi.areas.length > 0, `${trendsRes.status}: ${trendsApi.periods.length} periods, ${trendsApi.areas.length} areas`);
+    const tBy = new Map(trendsApi.areas.map((a) => [a.area_id, a]));
+
+    // Trend: every area's direction in the feature-state, the legend's counts as the API's.
+    await page.locator('#variable-trend').check();
+    await waitTrends('trend', 'trend');
+    const dirs = await stateOf('trend_direction', nT);
+    const wantDirs = tAttrs.areas.map((a) => { const d = tBy.get(a.area_id)?.direction; return ['rising', 'falling', 'none'].includes(d) ? d : null; });
+    const tl = await legendRows();
+    const nDir = (d) => wantDirs.filter((x) => x === d).length;
+    check(
+      'choosing Trend colours areas by direction: feature-state = /api/trends',
+      tl.error === null && tl.paint.includes('trend_direction') && dirs.every((d, i) => d === wantDirs[i]) && wantDirs.some((d) => d !== null),
+      `${tl.error ?? ''} ${dirs.filter((d, i) => d !== wantDirs[i]).length} differ`,
+    );
+    check(
+      'the Trend legend counts rising, no trend and falling as the API',
+      JSON.stringify(tl.keys.slice(0, 3)) === '["rising","none","falling"]' && tl.counts[0] === nDir('rising') && tl.counts[1] === nDir('none') && tl.counts[2] === nDir('falling') && tl.counts.reduce((a, b) => a + b, 0) === nT,
+      `${JSON.stringify(tl.keys)} ${JSON.stringify(tl.counts)}`,
+    );
+    // Hover over an area with a known direction, clear of the panels and premises: arrow and q.
+    const spotT = await page.evaluate(() => {
+      const map = window.__needmap.map;
+      const r = map.getCanvas().getBoundingClientRect();
+      const left = document.querySelector('#controls').getBoundingClientRect().right + 12;
+      const top = document.querySelector('#topbar').getBoundingClientRect().bottom + 12;
+      const area = document.querySelector('#area-panel');
+      const right = area && !area.hidden ? area.getBoundingClientRect().left - 12 : r.right - 80;
+      for (let y = top; y < r.bottom - 60; y += 23) {
+        for (let x = left; x < right; x += 23) {
+          const p = [x - r.left, y - r.top];
+          if (map.queryRenderedFeatures([[p[0] - 8, p[1] - 8], [p[0] + 8, p[1] + 8]], { layers: ['premises-circles'] }).length) continue;
+          const f = map.queryRenderedFeatures(p, { layers: ['areas-fill'] })[0];
+          if (f && typeof f.id === 'number' && map.getFeatureState({ source: 'areas', sourceLayer: 'areas', id: f.id }).trend_direction) return { x, y, id: f.properties.area_id };
+        }
+      }
+      return null;
+    });
+    if (spotT) {
+      await page.mouse.move(spotT.x - 20, spotT.y - 20);
+      await page.mouse.move(spotT.x, spotT.y, { steps: 3 });
+      await page.waitForFunction(() => !document.querySelector('#hover-info').hidden, null, { timeout: 5_000 }).catch(() => {});
+    }
+    const hoverT = await page.evaluate(() => document.querySelector('#hover-info')?.textContent ?? '');
+    const dirT = spotT ? tBy.get(spotT.id)?.direction : null;
+    const arrow = { rising: '↑', falling: '↓', none: '→' }[dirT] ?? '?';
+    check('hovering over an area names its trend with an arrow and q', spotT !== null && hoverT.includes(spotT.id) && hoverT.includes(arrow) && /q = (\d\.\d{3}|< 0\.001|—)/.test(hoverT), `${JSON.stringify(spotT)} ${hoverT}`);
+    await page.mouse.move(5, 790);
+    await idle();
+    await page.screenshot({ path: shot.replace(/\.png$/, '-trend.png') });
+
+    // Referrals per period: the slider picks the period; each area's count in the feature-state.
+    const periods = trendsApi.periods;
+    for (const k of [0, Math.floor(periods.length / 2)]) {
+      await page.locator('#trends-period').fill(String(k));
+      await waitTrends('trend_counts', `trend_counts|${periods[k]}`);
+      const got = await stateOf('trend_count', nT);
+      const want = tAttrs.areas.map((a) => asState(tBy.get(a.area_id)?.counts?.[k]));
+      const sl = await page.evaluate(() => ({ valuetext: document.querySelector('#trends-period').getAttribute('aria-valuetext'), label: document.querySelector('#trends-period-label').textContent, legend: document.querySelector('#legend').innerText }));
+      const some = tAttrs.areas.slice(0, 3).map((a, i) => `${a.area_id}: ${JSON.stringify(got[i])} vs ${JSON.stringify(want[i])}`).join('; ');
+      check(
+        `the period slider at ${periods[k]} colours areas by that period's counts (= /api/trends)`,
+        got.every((v, i) => v === want[i]) && want.some((v) => v !== null) && sl.valuetext === spoken(periods[k]),
+        `${got.filter((v, i) => v !== want[i]).length} differ (${some}); aria-valuetext ${sl.valuetext}`,
+      );
+    }
+    const cl = await legendRows();
+    check('the per-period legend gives "<10" and "[c]" their own swatches', cl.keys[0] === 'below' && cl.keys.includes('withheld') && /fewer than \d+/.test(cl.text) && cl.text.includes('[c]') && cl.counts.reduce((a, b) => a + b, 0) === nT, `${JSON.stringify(cl.keys)} ${cl.text.slice(0, 200)}`);
+
+    // Hot spots: the legend in order cold 99 % … hot 99 %, the classes as the API's.
+    const hotApi = await (await fetch(`${base}/api/hotspots`)).json();
+    await page.locator('#variable-hotspots').check();
+    await waitTrends('hotspots', 'hotspots');
+    const hl = await legendRows();
+    const hBy = new Map((hotApi.areas ?? []).map((a) => [a.area_id, a.class]));
+    const hs = await stateOf('hotspot_class', nT);
+    check(
+      'the Hot spots legend appears, cold 99 % to hot 99 %, counting every area',
+      hl.error === null && JSON.stringify(hl.keys) === JSON.stringify(['cold_99', 'cold_95', 'cold_90', 'not_significant', 'hot_90', 'hot_95', 'hot_99', 'nodata']) && hl.counts.reduce((a, b) => a + b, 0) === nT && /Hot spot, 99 % confidence/.test(hl.text),
+      `${hl.error ?? ''} ${JSON.stringify(hl.keys)}`,
+    );
+    check('hot spot classes in the feature-state are the API\'s', hs.every((c, i) => c === (hBy.get(tAttrs.areas[i].area_id) ?? null)), `${hs.filter((c, i) => c !== (hBy.get(tAttrs.areas[i].area_id) ?? null)).length} differ`);
+    await idle();
+    await page.screenshot({ path: shot.replace(/\.png$/, '-hotspots.png') });
+
+    // Emerging hot spots: the legend lists the categories present.
+    const emApi = await (await fetch(`${base}/api/hotspots?emerging=true`)).json();
+    await page.evaluate(() => window.__needmap.setVariable('emerging_hotspots'));
+    await waitTrends('emerging_hotspots', 'emerging_hotspots');
+    const el_ = await legendRows();
+    const present = new Set((emApi.areas ?? []).map((a) => a.emerging).filter((c) => typeof c === 'string' && c));
+    check('the Emerging hot spots legend lists the categories present', el_.error === null && el_.keys.filter((k) => k !== 'nodata').length === present.size && el_.keys.every((k) => k === 'nodata' || present.has(k)), `${JSON.stringify(el_.keys)} vs ${JSON.stringify([...present])}`);
+
+    // Projected demand: the last horizon period first, then the first through its slider.
+    const projApi = await (await fetch(`${base}/api/projection?horizon=3`)).json();
+    const pBy = new Map((projApi.areas ?? []).map((a) => [a.area_id, a]));
+    const pp = projApi.periods ?? [];
+    await page.locator('#variable-projection').check();
+    for (const j of [pp.length - 1, 0]) {
+      if (j !== pp.length - 1) await page.locator('#projection-period').fill(String(j));
+      await waitTrends('projection', `projection|${pp[j]}`);
+      const got = await stateOf('projected', nT);
+      const want = tAttrs.areas.map((a) => asState(pBy.get(a.area_id)?.projected?.[j]));
+      const pl = await legendRows();
+      check(
+        `projected demand for ${pp[j]} in the feature-state equals /api/projection`,
+        pp.length > 0 && got.every((v, i) => v === want[i]) && want.some((v) => v !== null) && pl.text.includes('projected, 95 % interval in the area panel'),
+        `${got.filter((v, i) => v !== want[i]).length} differ; ${pl.text.slice(0, 200)}`,
+      );
+    }
+    await idle();
+    await page.screenshot({ path: shot.replace(/\.png$/, '-projection.png') });
+
+    // The Trends section's lists against the API.
+    const ewApi = await (await fetch(`${base}/api/early-warning?horizon=3`)).json();
+    const ts = await page.evaluate(() => window.__needmap.openTrends());
+    const lists = await page.evaluate(() => ({
+      warnings: Array.from(document.querySelectorAll('#early-warning .area-row')).map((b) => ({ id: b.dataset.areaId, text: b.textContent })),
+      wState: document.querySelector('#early-warning').dataset.state,
+      rising: Array.from(document.querySelectorAll('#rising-areas .area-row')).map((b) => b.dataset.areaId),
+    }));
+    const reasonWords = { rate: 'high referral rate', growth: 'fast growth', hotspot: 'hot spot', emerging: 'emerging hot spot' };
+    check(
+      'the early-warning list matches /api/early-warning, reasons in words',
+      lists.wState === 'loaded' && JSON.stringify(lists.warnings.map((w) => w.id)) === JSON.stringify((ewApi.areas ?? []).map((a) => a.area_id)) &&
+        lists.warnings.every((w, i) => (ewApi.areas[i].reasons ?? []).every((r) => w.text.toLowerCase().includes(reasonWords[r] ?? r.replace(/_/g, ' ')))),
+      `${lists.wState}: ${lists.warnings.length} listed, API ${(ewApi.areas ?? []).length}; ${JSON.stringify(lists.warnings.slice(0, 2))}`,
+    );
+    check('the rising areas are /api/trends\' first 10', JSON.stringify(lists.rising) === JSON.stringify((trendsApi.rising ?? []).slice(0, 10)) && JSON.stringify(ts.rising.areas) === JSON.stringify(lists.rising), JSON.stringify(lists.rising));
+
+    // Choosing a listed area selects it and zooms to it; its panel has the Trend block.
+    const listed = lists.warnings[0]?.id ?? lists.rising[0] ?? null;
+    if (listed) {
+      await page.locator(`#trends-controls .area-row[data-area-id="${listed}"]`).first().click();
+      await page.waitForFunction((id) => { const p = document.querySelector('#area-panel'); return p.dataset.areaId === id && p.dataset.state === 'loaded'; }, listed, { timeout: 30_000 });
+    } else {
+      await page.evaluate((id) => window.__needmap.selectArea(id), panel.id);
+    }
+    await page.waitForFunction(() => document.querySelector('#area-panel .area-trend') !== null, null, { timeout: 30_000 }).catch(() => {});
+    await idle();
+    const chosen = listed ?? panel.id;
+    const blk = await page.evaluate((id) => {
+      const b = document.querySelector('#area-panel .area-trend');
+      const map = window.__needmap.map;
+      const f = map.querySourceFeatures('areas', { sourceLayer: 'areas', filter: ['==', ['get', 'area_id'], id] });
+      const view = map.getBounds();
+      return {
+        id: document.querySelector('#area-panel').dataset.areaId,
+        label: b?.querySelector('svg[role="img"]')?.getAttribute('aria-label') ?? '',
+        bars: b ? b.querySelectorAll('svg rect.spark-bar').length : 0,
+        text: b?.innerText ?? '',
+        inView: f.length > 0 && f.some((x) => { const c = x.geometry.type === 'Polygon' ? x.geometry.coordinates[0][0] : x.geometry.coordinates[0][0][0]; return view.contains(c); }),
+      };
+    }, chosen);
+    const row = tBy.get(chosen);
+    const nonMissing = (row?.counts ?? []).filter((c) => c !== null && c !== '').length;
+    check(
+      'choosing a listed area selects it and zooms there; its panel shows the trend as an accessible sparkline',
+      blk.id === chosen && (listed === null || blk.inView) && blk.label.startsWith('Referrals per') && blk.bars === nonMissing && /Direction/.test(blk.text) && /q\)/.test(blk.text) && /Projected/.test(blk.text),
+      JSON.stringify(blk).slice(0, 400),
+    );
+    await page.screenshot({ path: shot.replace(/\.png$/, '-early-warning.png') });
+    await page.evaluate(() => window.__needmap.setVariable('need_score'));
   }
 
   check('no request leaves loopback', requests.every((u) => u.startsWith(base) || u.startsWith('data:') || u.startsWith('blob:')), requests.filter((u) => !u.startsWith(base)).join(' '));

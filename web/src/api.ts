@@ -634,6 +634,146 @@ export interface DesignResponse extends FeatureCollection<Polygon | MultiPolygon
   lookup: { area_id: string; unit_id: string }[];
 }
 
+// ---------------------------------------------------------------- trends and anticipatory need (issue 10)
+
+/** Direction of an area's trend after the false discovery rate: `none` = no significant trend. */
+export type TrendDirection = 'rising' | 'falling' | 'none';
+
+/** One area of GET /api/trends. */
+export interface TrendArea {
+  area_id: string;
+  /** Referrals per complete period (same order as `periods`), after disclosure control: numbers, "<10" or "[c]". */
+  counts: Count[];
+  direction: TrendDirection | (string & {});
+  /** p-value of the trend test (null when not tested). */
+  p: number | null;
+  /** q-value: the p-value adjusted for the false discovery rate across areas. */
+  q: number | null;
+  /** Rank among the rising areas (1 = fastest), null for the others. */
+  rank: number | null;
+  /** Growth of referrals, percent a year (Poisson rate ratio per year − 1, × 100). */
+  growth_pct_per_year: number | null;
+  /** Change of the referral rate per 1,000 residents per year. */
+  rate_per_1000_per_year: number | null;
+  /** Sen's slope of the counts, referrals per year. */
+  sen_slope_per_year: number | null;
+}
+
+/** GET /api/trends?period=&group=&test=&alpha= */
+export interface TrendsResponse {
+  /** month | quarter | year */
+  period: string;
+  /** The complete periods, in time order: "2023-02", "2024-Q1" or "2024". */
+  periods: string[];
+  /** Periods the extract covers only in part (left out). */
+  partial?: unknown[];
+  /** The trend test, e.g. "mann-kendall". */
+  test: string;
+  alpha: number;
+  group: string | null;
+  areas: TrendArea[];
+  /** The rising areas, fastest first. */
+  rising: string[];
+}
+
+/** Getis-Ord Gi* classes: hot or cold spot at a confidence level, or not significant. */
+export type HotspotClass = 'hot_99' | 'hot_95' | 'hot_90' | 'not_significant' | 'cold_90' | 'cold_95' | 'cold_99';
+
+/** Emerging hot and cold spot categories (as ArcGIS's emerging hot spot analysis). */
+export type EmergingCategory =
+  | 'new_hot_spot'
+  | 'consecutive_hot_spot'
+  | 'intensifying_hot_spot'
+  | 'persistent_hot_spot'
+  | 'diminishing_hot_spot'
+  | 'sporadic_hot_spot'
+  | 'oscillating_hot_spot'
+  | 'historical_hot_spot'
+  | 'new_cold_spot'
+  | 'consecutive_cold_spot'
+  | 'intensifying_cold_spot'
+  | 'persistent_cold_spot'
+  | 'diminishing_cold_spot'
+  | 'sporadic_cold_spot'
+  | 'oscillating_cold_spot'
+  | 'historical_cold_spot'
+  | 'no_pattern';
+
+/** One area of GET /api/hotspots. */
+export interface HotspotArea {
+  area_id: string;
+  class: HotspotClass | (string & {});
+  /** q-value after the false discovery rate. */
+  q: number | null;
+  /** Local Moran's I quadrant (HH, LL, HL, LH), null when not significant. */
+  moran_quadrant: 'HH' | 'LL' | 'HL' | 'LH' | (string & {}) | null;
+  /** With `emerging=true`: the emerging hot spot category; otherwise null or absent. */
+  emerging?: EmergingCategory | (string & {}) | null;
+  /** Gi* z-score (planners only; null for the public). */
+  z: number | null;
+  gi: number | null;
+}
+
+/** GET /api/hotspots?weights=&value=&emerging=&period= */
+export interface HotspotsResponse {
+  /** The spatial weights in words, e.g. "rook contiguity". */
+  weights: string;
+  /** rate | count */
+  value: string;
+  alpha: number;
+  fdr: boolean;
+  periods: string[];
+  areas: HotspotArea[];
+}
+
+/** Projected referrals with their prediction interval, one value per projected period. */
+export interface ProjectionSeries {
+  projected: Count[];
+  lower: Count[];
+  upper: Count[];
+}
+
+export interface ProjectionArea extends ProjectionSeries {
+  area_id: string;
+}
+
+/** GET /api/projection?horizon=&model=&level=&period= */
+export interface ProjectionResponse {
+  period: string;
+  /** Periods projected. */
+  horizon: number;
+  /** trend | damped:0.9 | level */
+  model: string;
+  /** Level of the prediction interval, e.g. 0.95. */
+  level: number;
+  /** The projected periods, e.g. ["2025-01", "2025-02", "2025-03"]. */
+  periods: string[];
+  areas: ProjectionArea[];
+  /** The whole region. */
+  region: ProjectionSeries;
+}
+
+/** Why an area is on the early-warning list ("rate", "growth", "hotspot", "emerging"). */
+export type WarningReason = 'rate' | 'growth' | 'hotspot' | 'emerging' | (string & {});
+
+/** One flagged area of GET /api/early-warning, most reasons and most demand first. */
+export interface EarlyWarningArea {
+  area_id: string;
+  reasons: WarningReason[];
+  /** Referrals per 1,000 residents per year over the recent year (null when withheld). */
+  rate_per_1000: number | null;
+  growth_pct_per_year: number | null;
+  /** Projected referrals per period at the end of the horizon. */
+  projected: Count | null;
+}
+
+/** GET /api/early-warning?rate_min=&growth_min=&hotspot_confidence=&horizon= */
+export interface EarlyWarningResponse {
+  /** The thresholds applied. */
+  rules: Record<string, unknown>;
+  areas: EarlyWarningArea[];
+}
+
 /** The JSON body of every non-2xx response. */
 export interface ApiErrorBody {
   error: string;
@@ -1001,6 +1141,93 @@ export async function getDesign(q: DesignParams, signal?: AbortSignal): Promise<
   if (typeof body !== 'object' || body === null || body.type !== 'FeatureCollection' || !Array.isArray(body.features)) {
     throw new ApiError(200, 'bad_response', 'The proposal is not a GeoJSON FeatureCollection', url);
   }
+  return body;
+}
+
+/** Parameters of GET /api/trends (the public may use only the defaults: send none). */
+export interface TrendsQuery {
+  period?: string | null;
+  group?: string | null;
+  /** mann-kendall | poisson */
+  test?: string | null;
+  alpha?: number | null;
+}
+
+export function trendsUrl(q: TrendsQuery = {}): string {
+  return `/api/trends${query({ period: q.period, group: q.group, test: q.test, alpha: q.alpha })}`;
+}
+
+/** Parameters of GET /api/hotspots. */
+export interface HotspotsQuery {
+  /** rook | queen | distance:METRES */
+  weights?: string | null;
+  value?: 'rate' | 'count' | null;
+  /** Ask for the emerging hot spot categories too. */
+  emerging?: boolean | null;
+  period?: string | null;
+}
+
+export function hotspotsUrl(q: HotspotsQuery = {}): string {
+  const emerging = q.emerging === undefined || q.emerging === null ? null : String(q.emerging);
+  return `/api/hotspots${query({ weights: q.weights, value: q.value, emerging, period: q.period })}`;
+}
+
+/** Parameters of GET /api/projection. */
+export interface ProjectionQuery {
+  horizon?: number | null;
+  /** trend | damped:0.9 | level */
+  model?: string | null;
+  /** Level of the prediction interval, e.g. 0.95. */
+  level?: number | null;
+  period?: string | null;
+}
+
+export function projectionUrl(q: ProjectionQuery = {}): string {
+  return `/api/projection${query({ horizon: q.horizon, model: q.model, level: q.level, period: q.period })}`.replace(/%3A/g, ':');
+}
+
+/** Parameters of GET /api/early-warning (thresholds; unset ones take the server's defaults). */
+export interface EarlyWarningQuery {
+  /** Referrals per 1,000 residents per year. */
+  rateMin?: number | null;
+  /** Growth a year as a share: 0.1 = 10 %. */
+  growthMin?: number | null;
+  /** 90, 95 or 99. */
+  hotspotConfidence?: number | null;
+  horizon?: number | null;
+}
+
+export function earlyWarningUrl(q: EarlyWarningQuery = {}): string {
+  return `/api/early-warning${query({ rate_min: q.rateMin, growth_min: q.growthMin, hotspot_confidence: q.hotspotConfidence, horizon: q.horizon })}`;
+}
+
+export async function getTrends(q: TrendsQuery = {}, signal?: AbortSignal): Promise<TrendsResponse> {
+  const url = trendsUrl(q);
+  const body = await fetchJson<TrendsResponse>(url, signal);
+  expectArray(body, 'areas', 'The trends table', url);
+  expectArray(body, 'periods', 'The trends table', url);
+  return body;
+}
+
+export async function getHotspots(q: HotspotsQuery = {}, signal?: AbortSignal): Promise<HotspotsResponse> {
+  const url = hotspotsUrl(q);
+  const body = await fetchJson<HotspotsResponse>(url, signal);
+  expectArray(body, 'areas', 'The hot spots table', url);
+  return body;
+}
+
+export async function getProjection(q: ProjectionQuery = {}, signal?: AbortSignal): Promise<ProjectionResponse> {
+  const url = projectionUrl(q);
+  const body = await fetchJson<ProjectionResponse>(url, signal);
+  expectArray(body, 'areas', 'The projection', url);
+  expectArray(body, 'periods', 'The projection', url);
+  return body;
+}
+
+export async function getEarlyWarning(q: EarlyWarningQuery = {}, signal?: AbortSignal): Promise<EarlyWarningResponse> {
+  const url = earlyWarningUrl(q);
+  const body = await fetchJson<EarlyWarningResponse>(url, signal);
+  expectArray(body, 'areas', 'The early-warning list', url);
   return body;
 }
 

@@ -11,8 +11,10 @@ export type AreaVariable = 'need_score' | 'simd_decile' | 'rate_per_1000';
 export type AccessVariable = 'access_travel_time' | 'access_providers' | 'access_e2sfca' | 'access_catchment';
 /** Opening hours matched to need (GET /api/hours/...), drawn through feature-state. */
 export type HoursVariable = 'hours_access' | 'hours_gap';
+/** Trends, hot spots and projected demand (GET /api/trends, /api/hotspots, /api/projection), drawn through feature-state. */
+export type TrendsVariable = 'trend' | 'trend_counts' | 'hotspots' | 'emerging_hotspots' | 'projection';
 /** Every choropleth variable of the layer switcher. */
-export type Variable = AreaVariable | AccessVariable | HoursVariable;
+export type Variable = AreaVariable | AccessVariable | HoursVariable | TrendsVariable;
 
 export interface VariableDef {
   id: Variable;
@@ -26,14 +28,16 @@ export interface VariableDef {
    * 'quantile': breaks from the data; 'decile': fixed classes 1..10; 'minutes': nice
    * minute breaks (src/access.ts); 'count': fixed provider-count classes (src/access.ts);
    * 'category': one colour per catchment from a qualitative palette (src/access.ts);
-   * 'hour': equal classes up to the server's scale maximum over the week (src/hours.ts).
+   * 'hour': equal classes up to the server's scale maximum over the week (src/hours.ts);
+   * 'trend': classes, categories and protected counts of the trends layers (src/trends.ts).
    */
-  mode: 'quantile' | 'decile' | 'minutes' | 'count' | 'category' | 'hour';
+  mode: 'quantile' | 'decile' | 'minutes' | 'count' | 'category' | 'hour' | 'trend';
   /**
    * 'area': an area property; 'access': from /api/access for the chosen premises kind;
-   * 'hours': from /api/hours/... for the kind chosen in the Opening hours section.
+   * 'hours': from /api/hours/... for the kind chosen in the Opening hours section;
+   * 'trends': from /api/trends, /api/hotspots and /api/projection (the Trends section).
    */
-  group: 'area' | 'access' | 'hours';
+  group: 'area' | 'access' | 'hours' | 'trends';
   classes: number;
   /** Colours from the first (lowest value) class to the last. */
   anchors: string[];
@@ -151,11 +155,68 @@ export const VARIABLES: readonly VariableDef[] = [
     // ColorBrewer OrRd, 5 classes.
     anchors: ['#fef0d9', '#fdcc8a', '#fc8d59', '#e34a33', '#b30000'],
   },
+  // Trends and hot spots: colours, classes and legends in src/trends.ts.
+  {
+    id: 'trend',
+    label: 'Trend',
+    title: 'Trend of referrals',
+    note: 'Rising = warm, falling = cool, no significant trend = neutral',
+    mode: 'trend',
+    group: 'trends',
+    classes: 3,
+    // Rising, none, falling (TREND_COLOURS in src/trends.ts; ColorBrewer RdBu ends and a neutral grey).
+    anchors: ['#d6604d', '#e7e7e7', '#4393c3'],
+  },
+  {
+    id: 'trend_counts',
+    label: 'Referrals per period',
+    title: 'Referrals per period',
+    note: 'Referrals in the period chosen; one scale for every period; darker = more',
+    mode: 'trend',
+    group: 'trends',
+    classes: 5,
+    // ColorBrewer YlOrBr, 6 classes: the lightest for counts below the disclosure threshold, the rest for the classes.
+    anchors: ['#fee391', '#fec44f', '#fe9929', '#d95f0e', '#993404'],
+  },
+  {
+    id: 'hotspots',
+    label: 'Hot spots',
+    title: 'Hot and cold spots (Getis-Ord Gi*)',
+    note: 'Clusters of high (hot) or low (cold) referral rates, by confidence',
+    mode: 'trend',
+    group: 'trends',
+    classes: 7,
+    // ColorBrewer RdBu, 7 classes (colour-blind safe): cold 99 % ... hot 99 %.
+    anchors: ['#2166ac', '#67a9cf', '#d1e5f0', '#f7f7f7', '#fddbc7', '#ef8a62', '#b2182b'],
+  },
+  {
+    id: 'emerging_hotspots',
+    label: 'Emerging hot spots',
+    title: 'Emerging hot and cold spots',
+    note: 'How each area’s hot or cold spot status has developed over the periods',
+    mode: 'trend',
+    group: 'trends',
+    classes: 17,
+    // EMERGING_COLOURS in src/trends.ts: warm for hot spot patterns, cool for cold, neutral for none.
+    anchors: ['#a50026', '#f7f7f7', '#313695'],
+  },
+  {
+    id: 'projection',
+    label: 'Projected demand',
+    title: 'Projected referrals',
+    note: 'Projected referrals in the period chosen; darker = more',
+    mode: 'trend',
+    group: 'trends',
+    classes: 5,
+    // ColorBrewer PuRd, 6 classes: the lightest for projections below the disclosure threshold.
+    anchors: ['#d4b9da', '#c994c7', '#df65b0', '#dd1c77', '#980043'],
+  },
 ];
 
 export const AREA_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'area');
 export const ACCESS_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'access');
 export const HOURS_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'hours');
+export const TRENDS_VARIABLES: readonly VariableDef[] = VARIABLES.filter((v) => v.group === 'trends');
 
 export const DEFAULT_VARIABLE: Variable = 'need_score';
 
@@ -175,6 +236,10 @@ export function isAccessVariable(v: Variable): v is AccessVariable {
 
 export function isHoursVariable(v: Variable): v is HoursVariable {
   return variableDef(v).group === 'hours';
+}
+
+export function isTrendsVariable(v: Variable): v is TrendsVariable {
+  return variableDef(v).group === 'trends';
 }
 
 // ---------------------------------------------------------------- colours
@@ -269,6 +334,8 @@ export interface LegendEntry {
   count: number;
   /** A class of choice deserts (provider counts below the desert threshold). */
   desert?: boolean;
+  /** A stable key of the class or category (data-class of its legend row). */
+  key?: string;
 }
 
 export interface Legend {
@@ -425,6 +492,7 @@ export function renderLegend(container: HTMLElement, legend: Legend): void {
 function legendRow(e: LegendEntry, hatched: boolean): HTMLLIElement {
   const li = document.createElement('li');
   if (e.desert) li.className = 'legend-desert';
+  if (e.key) li.dataset.class = e.key;
   const sw = document.createElement('span');
   sw.className = hatched ? 'swatch swatch-nodata' : 'swatch';
   if (!hatched) sw.style.backgroundColor = e.colour;

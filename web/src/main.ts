@@ -29,7 +29,11 @@ import {
   getHoursAccess,
   getHoursExtensions,
   getHoursGap,
+  getEarlyWarning,
+  getHotspots,
   getIsochrones,
+  getProjection,
+  getTrends,
   getPremisesHours,
   getSignpost,
   getMeta,
@@ -41,6 +45,9 @@ import {
   type AreaDetail,
   type AreaProperties,
   type Bbox,
+  type EarlyWarningResponse,
+  type HotspotArea,
+  type HotspotsResponse,
   type HoursAccessArea,
   type HoursAccessResponse,
   type HoursExtension,
@@ -50,9 +57,13 @@ import {
   type Meta,
   type PremisesCollection,
   type PremisesProperties,
+  type ProjectionArea,
+  type ProjectionResponse,
   type SearchResult,
   type SignpostResponse,
   type SignpostResult,
+  type TrendArea,
+  type TrendsResponse,
 } from './api';
 import {
   describeTileError,
@@ -73,14 +84,65 @@ import {
   fillColourExpression,
   isAccessVariable,
   isHoursVariable,
+  isTrendsVariable,
   noDataFilter,
   renderLegend,
   variableDef,
   type AccessVariable,
   type HoursVariable,
   type Legend,
+  type TrendsVariable,
   type Variable,
 } from './legend';
+import {
+  PROJECTION_HORIZON,
+  RISING_LIMIT,
+  SOURCE_WORDS,
+  TRENDS_STATE_KEYS,
+  alignRows,
+  buildEmergingLegend,
+  buildHotspotLegend,
+  buildProjectionLegend,
+  buildTrendCountLegend,
+  buildTrendLegend,
+  clampIndex,
+  countHover,
+  earlyWarningText,
+  emergingFillExpression,
+  emergingHover,
+  emergingState,
+  hotspotFillExpression,
+  hotspotHover,
+  hotspotState,
+  periodLabel,
+  projectionFillExpression,
+  projectionHover,
+  projectionScale,
+  projectionState,
+  reasonsText,
+  renderAreaList,
+  renderTrendsControls,
+  risingText,
+  setAreaTrendBlock,
+  syncPeriodSlider,
+  topRising,
+  trendBlock,
+  trendCountFillExpression,
+  trendCountScale,
+  trendCountState,
+  trendFillExpression,
+  trendHover,
+  trendState,
+  listErrorText,
+  sectionStatus,
+  trendsErrorMessage,
+  trendsNoDataOpacity,
+  trendsSource,
+  trendsSpan,
+  type CountScale,
+  type TrendsControlsRefs,
+  type TrendsSource,
+} from './trends';
 import {
   DEFAULT_HOUR,
   EXTENSIONS_LIMIT,
@@ -286,6 +348,39 @@ export interface NeedmapHandle {
   designState: () => DesignStateView;
   /** Remove the proposal (layers, result, downloads). */
   clearDesign: () => void;
+  /**
+   * Open the Trends section (as a click on its summary): resolves once the early-warning
+   * list, the rising areas and the sliders' periods are loaded or have failed.
+   */
+  openTrends: () => Promise<TrendsStateView>;
+  /**
+   * Move the period slider (index into /api/trends `periods`; null = the last). When
+   * Referrals per period is shown, resolves once the map shows that period.
+   */
+  setTrendsPeriod: (index: number | null) => Promise<TrendsStateView>;
+  /** Move the projected-period slider (index into /api/projection `periods`); as setTrendsPeriod. */
+  setProjectionPeriod: (index: number | null) => Promise<TrendsStateView>;
+  /** The trends layers and lists as shown. */
+  trendsState: () => TrendsStateView;
+}
+
+export interface TrendsStateView {
+  variable: Variable;
+  /** Of the trends layer shown: idle | loading | loaded | error. */
+  state: string;
+  error: string | null;
+  /** The key of the trends layer drawn (as `#legend[data-trends]`), or null. */
+  key: string | null;
+  periods: string[];
+  /** The period slider's index and label. */
+  period: number | null;
+  periodLabel: string;
+  projectionPeriods: string[];
+  projection: number | null;
+  projectionLabel: string;
+  /** The early-warning list and the rising areas as listed (area ids in order). */
+  warnings: { state: string; areas: string[] };
+  rising: { state: string; areas: string[] };
 }
 
 export interface HoursStateView {
@@ -356,6 +451,10 @@ const handle: NeedmapHandle = {
   runDesign: (params) => whenHarmonisation((h) => h.runDesign(params)),
   designState: () => harmonisation?.designState() ?? IDLE_DESIGN,
   clearDesign: () => harmonisation?.clearDesign(),
+  openTrends: () => openTrends(),
+  setTrendsPeriod: (index) => setTrendsIndex('trend_counts', index),
+  setProjectionPeriod: (index) => setTrendsIndex('projection', index),
+  trendsState: () => trendsStateView(),
 };
 window.__needmap = handle;
 
@@ -429,6 +528,39 @@ let extensionsKey: string | null = null;
 /** The Monday of the typical week the server uses for opening hours (from any hours answer). */
 let referenceWeek: string | null = null;
 let areaHoursSeq = 0;
+
+// Trends, hot spots, projected demand and the early-warning list (issue 10): each table is
+// fetched when first needed (a trends variable chosen or the Trends section opened), kept
+// for the page's life (failures are retried); the public gets the workspace's own period
+// and group, so no period or group is sent.
+const trendsCache = new Map<string, Promise<TrendsResponse>>();
+const hotspotsCache = new Map<string, Promise<HotspotsResponse>>();
+const projectionCache = new Map<string, Promise<ProjectionResponse>>();
+const warningCache = new Map<string, Promise<EarlyWarningResponse>>();
+interface TrendsTables {
+  trends: TrendsResponse | null;
+  hotspots: HotspotsResponse | null;
+  emerging: HotspotsResponse | null;
+  projection: ProjectionResponse | null;
+}
+const trendsTables: TrendsTables = { trends: null, hotspots: null, emerging: null, projection: null };
+/** Rows of each table in feature-id order, and by area id. */
+const trendsRows = new Map<TrendsSource, (TrendArea | HotspotArea | ProjectionArea | null)[]>();
+const trendsByArea = new Map<TrendsSource, Map<string, TrendArea | HotspotArea | ProjectionArea>>();
+let trendCounts: CountScale | null = null;
+let projectionCounts: CountScale | null = null;
+/** The sliders' indices (null: the last period, the end of the horizon). */
+let trendPeriod: number | null = null;
+let projectionStep: number | null = null;
+let trendsRefs: TrendsControlsRefs | null = null;
+/** The key of the trends layer in the areas' feature-state. */
+let trendsShownKey: string | null = null;
+let trendsLoad: 'idle' | 'loading' | 'loaded' | 'error' = 'idle';
+let trendsError: string | null = null;
+let trendsTimer: number | undefined;
+let trendsLists: Promise<void> | null = null;
+/** Requests of the Trends section that failed (by table), summed up under the sliders. */
+const trendsProblems = new Map<TrendsSource | 'early-warning', unknown>();
 
 // Signpost ("who can help here?"): the mode, the panel, the last answer and its markers.
 let signpostMode = false;
@@ -534,6 +666,7 @@ let resolveLayers: () => void = () => {};
 const layersReady = new Promise<void>((r) => (resolveLayers = r));
 
 const panel = byId('area-panel');
+const trendsPanel = byId<HTMLDetailsElement>('trends-panel');
 const legendEl = byId('legend');
 const isoEl = byId('isochrones');
 const signpostPanel = byId('signpost-panel');
@@ -596,8 +729,14 @@ function applyVariable(v: Variable): void {
   if (isHoursVariable(v) && !isHoursVariable(variable) && handle.ready) {
     byId('hours-controls').scrollIntoView({ block: 'nearest', behavior: reduceMotion ? 'auto' : 'smooth' });
   }
+  // Coming to a trends variable: open the Trends section (its sliders and lists).
+  if (isTrendsVariable(v) && !isTrendsVariable(variable)) {
+    if (!trendsPanel.open) trendsPanel.open = true;
+    if (handle.ready) trendsPanel.scrollIntoView({ block: 'nearest', behavior: reduceMotion ? 'auto' : 'smooth' });
+  }
   variable = v;
   accessSeq++;
+  delete legendEl.dataset.trends;
   const checked = document.querySelector<HTMLInputElement>(`#layer-switcher input[value="${v}"]`);
   if (checked && !checked.checked) checked.checked = true;
   setAccessHint(!isAccessVariable(v));
@@ -621,6 +760,10 @@ function applyVariable(v: Variable): void {
   }
   if (isHoursVariable(v)) {
     void applyHours();
+    return;
+  }
+  if (isTrendsVariable(v)) {
+    void applyTrends();
     return;
   }
   const legend = buildLegend(v, areaProps);
@@ -825,6 +968,13 @@ function hoverText(p: Partial<AreaProperties>): string {
     case 'hours_access':
     case 'hours_gap':
       value = hoursHoverText(variable, p.area_id);
+      break;
+    case 'trend':
+    case 'trend_counts':
+    case 'hotspots':
+    case 'emerging_hotspots':
+    case 'projection':
+      value = trendsHoverText(variable, p.area_id);
       break;
   }
   return `${name}\n${value}`;
@@ -1162,6 +1312,388 @@ async function loadPremisesHours(box: HTMLElement, p: PremisesProperties, onSize
     put(hoursBlock('premises-hours', heading, { message: `Could not load the opening hours: ${describeError(e)}`, error: true }, 'error', 'h4'));
   }
   onSized();
+}
+
+// ---------------------------------------------------------------- trends and anticipatory need
+
+/** Load one trends table (once per page; failures are retried) and index its rows. */
+function loadTrendsSource(src: TrendsSource): Promise<unknown> {
+  const index = (rows: readonly (TrendArea | HotspotArea | ProjectionArea)[]): void => {
+    trendsRows.set(src, alignRows(areaProps, rows));
+    const by = new Map<string, TrendArea | HotspotArea | ProjectionArea>();
+    for (const r of rows) if (r && typeof r.area_id === 'string') by.set(r.area_id, r);
+    trendsByArea.set(src, by);
+  };
+  switch (src) {
+    case 'trends':
+      return cachedLoad(trendsCache, 'trends', () =>
+        getTrends().then((d) => {
+          trendsTables.trends = d;
+          index(d.areas);
+          trendCounts = trendCountScale(d);
+          trendsProblems.delete('trends');
+          syncTrendsSliders();
+          updateAreaTrend();
+          return d;
+        }),
+      );
+    case 'hotspots':
+    case 'emerging':
+      return cachedLoad(hotspotsCache, src, () =>
+        getHotspots(src === 'emerging' ? { emerging: true } : {}).then((d) => {
+          trendsTables[src] = d;
+          index(d.areas);
+          return d;
+        }),
+      );
+    case 'projection':
+      return cachedLoad(projectionCache, 'projection', () =>
+        getProjection({ horizon: PROJECTION_HORIZON }).then((d) => {
+          trendsTables.projection = d;
+          index(d.areas);
+          projectionCounts = projectionScale(d);
+          trendsProblems.delete('projection');
+          syncTrendsSliders();
+          updateAreaTrend();
+          return d;
+        }),
+      );
+  }
+}
+
+/** Rows of a loaded table in feature-id order (aligned again if the attributes came later). */
+function rowsOf<T>(src: TrendsSource): (T | null)[] {
+  let rows = trendsRows.get(src);
+  if (!rows || rows.length !== areaProps.length) {
+    const by = trendsByArea.get(src);
+    rows = areaProps.map((a) => (typeof a?.area_id === 'string' ? (by?.get(a.area_id) ?? null) : null));
+    trendsRows.set(src, rows);
+  }
+  return rows as (T | null)[];
+}
+
+/** The sliders show the periods loaded and the chosen ones; problems loading them under them. */
+function syncTrendsSliders(): void {
+  const r = trendsRefs;
+  if (!r) return;
+  syncPeriodSlider(r.period, r.periodLabel, trendsTables.trends?.periods ?? (trendsProblems.has('trends') ? [] : null), trendPeriod);
+  syncPeriodSlider(r.projection, r.projectionLabel, trendsTables.projection?.periods ?? (trendsProblems.has('projection') ? [] : null), projectionStep);
+  const failures = [...trendsProblems].map(([src, error]) => ({ what: SOURCE_WORDS[src], error, listed: src !== 'projection' }));
+  r.status.textContent = sectionStatus(failures);
+  r.status.className = failures.length ? 'status-error trends-status' : 'muted trends-status';
+}
+
+/** The key of the trends layer the current choices draw (as `#legend[data-trends]`), or null before its table is loaded. */
+function trendsLayerKey(v: TrendsVariable): string | null {
+  switch (v) {
+    case 'trend':
+      return trendsTables.trends ? 'trend' : null;
+    case 'trend_counts': {
+      const d = trendsTables.trends;
+      return d && d.periods.length ? `trend_counts|${d.periods[clampIndex(trendPeriod, d.periods.length)]}` : null;
+    }
+    case 'hotspots':
+      return trendsTables.hotspots ? 'hotspots' : null;
+    case 'emerging_hotspots':
+      return trendsTables.emerging ? 'emerging_hotspots' : null;
+    case 'projection': {
+      const d = trendsTables.projection;
+      return d && d.periods.length ? `projection|${d.periods[clampIndex(projectionStep, d.periods.length)]}` : null;
+    }
+  }
+}
+
+/** Legend heading with a message while a trends table is not shown. */
+function trendsMessage(v: TrendsVariable, text: string, state: 'loading' | 'error'): void {
+  legendEl.replaceChildren(el('h2', { text: variableDef(v).title }), el('p', { class: state === 'error' ? 'status-error' : 'muted', text }));
+  delete legendEl.dataset.variable;
+  delete legendEl.dataset.access;
+  delete legendEl.dataset.hours;
+  delete legendEl.dataset.trends;
+  legendEl.dataset.state = state;
+}
+
+/**
+ * Colour the areas by the current trends variable: fetch (or reuse) its table, put the
+ * values of the period chosen into the feature-state, draw the legend and paint.
+ */
+async function applyTrends(): Promise<void> {
+  const m = map;
+  const v = variable;
+  if (!m || !isTrendsVariable(v) || areaProps.length === 0 || !m.getLayer(LYR_AREAS_FILL)) return;
+  const seq = ++accessSeq;
+  window.clearTimeout(trendsTimer);
+  const src = trendsSource(v);
+  if (!trendsTables[src]) {
+    trendsLoad = 'loading';
+    trendsError = null;
+    trendsMessage(v, `Loading ${SOURCE_WORDS[src]}…`, 'loading');
+    m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', LOADING_FILL);
+    m.setFilter(LYR_AREAS_NODATA, NOTHING);
+    try {
+      await loadTrendsSource(src);
+    } catch (e) {
+      const msg = trendsErrorMessage(e, SOURCE_WORDS[src]);
+      if (src === 'trends' || src === 'projection') {
+        trendsProblems.set(src, e);
+        syncTrendsSliders();
+      }
+      if (seq !== accessSeq) return;
+      trendsLoad = 'error';
+      trendsError = msg;
+      trendsMessage(v, msg, 'error');
+      showStatus(msg);
+      return;
+    }
+    if (seq !== accessSeq) return;
+  }
+  const key = trendsLayerKey(v);
+  if (!key) {
+    trendsLoad = 'error';
+    trendsError = `No periods to show for ${SOURCE_WORDS[src]}.`;
+    trendsMessage(v, trendsError, 'error');
+    m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', LOADING_FILL);
+    return;
+  }
+  const stateKey = TRENDS_STATE_KEYS[v];
+  let legend: Legend;
+  let fill: ReturnType<typeof trendFillExpression>;
+  type Row = TrendArea | HotspotArea | ProjectionArea | null;
+  let stateOf: (r: Row) => Record<string, unknown>;
+  switch (v) {
+    case 'trend': {
+      const rows = rowsOf<TrendArea>('trends');
+      legend = buildTrendLegend(rows, trendsTables.trends!);
+      fill = trendFillExpression();
+      stateOf = (r) => trendState(r as TrendArea | null);
+      break;
+    }
+    case 'trend_counts': {
+      const d = trendsTables.trends!;
+      const k = clampIndex(trendPeriod, d.periods.length);
+      const rows = rowsOf<TrendArea>('trends');
+      legend = buildTrendCountLegend(rows, k, trendCounts!, d);
+      fill = trendCountFillExpression(trendCounts!);
+      stateOf = (r) => trendCountState(r as TrendArea | null, k);
+      break;
+    }
+    case 'hotspots': {
+      legend = buildHotspotLegend(rowsOf<HotspotArea>('hotspots'), trendsTables.hotspots!);
+      fill = hotspotFillExpression();
+      stateOf = (r) => hotspotState(r as HotspotArea | null);
+      break;
+    }
+    case 'emerging_hotspots': {
+      legend = buildEmergingLegend(rowsOf<HotspotArea>('emerging'), trendsTables.emerging!);
+      fill = emergingFillExpression();
+      stateOf = (r) => emergingState(r as HotspotArea | null);
+      break;
+    }
+    case 'projection': {
+      const d = trendsTables.projection!;
+      const k = clampIndex(projectionStep, d.periods.length);
+      legend = buildProjectionLegend(rowsOf<ProjectionArea>('projection'), k, projectionCounts!, d);
+      fill = projectionFillExpression(projectionCounts!);
+      stateOf = (r) => projectionState(r as ProjectionArea | null, k);
+      break;
+    }
+  }
+  if (trendsShownKey !== key) {
+    const rows = rowsOf<NonNullable<Row>>(src);
+    rows.forEach((r, id) => m.setFeatureState({ source: SRC_AREAS, sourceLayer: AREAS_TILE_LAYER, id }, stateOf(r)));
+    trendsShownKey = key;
+  }
+  m.setPaintProperty(LYR_AREAS_FILL, 'fill-color', fill);
+  m.setFilter(LYR_AREAS_NODATA, null);
+  m.setPaintProperty(LYR_AREAS_NODATA, 'fill-opacity', trendsNoDataOpacity(stateKey, NO_DATA_HATCH_OPACITY));
+  renderLegend(legendEl, legend);
+  delete legendEl.dataset.access;
+  delete legendEl.dataset.hours;
+  legendEl.dataset.trends = key;
+  legendEl.dataset.state = 'loaded';
+  trendsLoad = 'loaded';
+  trendsError = null;
+}
+
+/** The hover line of an area for a trends variable. */
+function trendsHoverText(v: TrendsVariable, areaId: string | undefined): string {
+  const src = trendsSource(v);
+  if (!areaId) return '';
+  if (!trendsTables[src]) return `${variableDef(v).label}: ${trendsLoad === 'error' ? 'not available' : 'loading…'}`;
+  const row = trendsByArea.get(src)?.get(areaId) ?? null;
+  switch (v) {
+    case 'trend':
+      return trendHover(row as TrendArea | null);
+    case 'trend_counts': {
+      const d = trendsTables.trends!;
+      const k = clampIndex(trendPeriod, d.periods.length);
+      return countHover((row as TrendArea | null)?.counts?.[k], d.periods[k]);
+    }
+    case 'hotspots':
+      return hotspotHover(row as HotspotArea | null);
+    case 'emerging_hotspots':
+      return emergingHover(row as HotspotArea | null);
+    case 'projection': {
+      const d = trendsTables.projection!;
+      return projectionHover(row as ProjectionArea | null, clampIndex(projectionStep, d.periods.length), d);
+    }
+  }
+}
+
+/** The area panel's Trend block, while the trends table is loaded (with the projection when it is). */
+function updateAreaTrend(): void {
+  const d = trendsTables.trends;
+  if (panel.dataset.state !== 'loaded' || !selectedArea || !d) {
+    setAreaTrendBlock(panel, null);
+    return;
+  }
+  const p = trendsTables.projection;
+  const row = (trendsByArea.get('trends')?.get(selectedArea) as TrendArea | undefined) ?? null;
+  const projRow = (trendsByArea.get('projection')?.get(selectedArea) as ProjectionArea | undefined) ?? null;
+  setAreaTrendBlock(panel, trendBlock({ trend: row, periods: d.periods, periodKind: d.period, test: d.test, projection: p ? { data: p, row: projRow } : null }));
+}
+
+/** A slider moved: show that period (switching to its variable); redrawn after a short pause while dragging. */
+function onTrendsSlider(v: 'trend_counts' | 'projection', i: number): void {
+  if (v === 'trend_counts') trendPeriod = i;
+  else projectionStep = i;
+  syncTrendsSliders();
+  if (variable !== v) {
+    chooseVariable(v);
+    return;
+  }
+  window.clearTimeout(trendsTimer);
+  trendsTimer = window.setTimeout(() => void applyTrends(), 40);
+}
+
+/** Set a slider (the hook): resolves once the map shows the period when its variable is shown. */
+async function setTrendsIndex(v: 'trend_counts' | 'projection', index: number | null): Promise<TrendsStateView> {
+  await layersReady;
+  if (v === 'trend_counts') trendPeriod = index;
+  else projectionStep = index;
+  syncTrendsSliders();
+  if (variable === v) await applyTrends();
+  return trendsStateView();
+}
+
+/** Go to an area of a list: select it and fit the map to it (its box from the search, like a search result). */
+async function goToArea(areaId: string): Promise<void> {
+  let bbox: Bbox | undefined;
+  try {
+    const r = await searchAreas(areaId);
+    bbox = r.results.find((x) => x.area_id === areaId)?.bbox_wgs84;
+  } catch {
+    // Select it without moving the map.
+  }
+  await selectArea(areaId, bbox ? { bbox, focus: true } : { focus: true });
+}
+
+/**
+ * The Trends section's lists and sliders: the trends table (rising areas, the period
+ * slider), the early-warning list and the projection (its slider); once, retried after a
+ * failure when the section is opened again.
+ */
+function loadTrendsLists(): Promise<void> {
+  if (trendsLists) return trendsLists;
+  const r = trendsRefs;
+  if (!r) return Promise.resolve();
+  const headings = { warnings: 'Early warning', rising: `Fastest rising areas (top ${RISING_LIMIT})` };
+  renderAreaList(r.warnings, headings.warnings, { state: 'loading' }, (id) => void goToArea(id));
+  renderAreaList(r.rising, headings.rising, { state: 'loading' }, (id) => void goToArea(id));
+  const failed: string[] = [];
+  const trendsP = loadTrendsSource('trends') as Promise<TrendsResponse>;
+  const warningsP = cachedLoad(warningCache, 'early-warning', () => getEarlyWarning({ horizon: PROJECTION_HORIZON }));
+  const projectionP = (loadTrendsSource('projection') as Promise<ProjectionResponse>).catch((e: unknown) => {
+    trendsProblems.set('projection', e);
+    failed.push('projection');
+    syncTrendsSliders();
+  });
+  const name = (id: string): string | null => areaById.get(id)?.name ?? null;
+  const run = async (): Promise<void> => {
+    const [t, w] = await Promise.allSettled([trendsP, warningsP]);
+    if (t.status === 'fulfilled') {
+      const by = trendsByArea.get('trends');
+      const ids = topRising(t.value);
+      renderAreaList(
+        r.rising,
+        headings.rising,
+        {
+          state: 'loaded',
+          rows: ids.map((id) => ({ areaId: id, text: risingText(id, by?.get(id) as TrendArea | undefined, name(id)) })),
+          note: `Areas whose referrals rose significantly, fastest first (${trendsSpan(t.value)}). Choose one to go to it.`,
+          empty: 'No area’s referrals rose significantly.',
+        },
+        (id) => void goToArea(id),
+      );
+    } else {
+      trendsProblems.set('trends', t.reason);
+      failed.push('trends');
+      syncTrendsSliders();
+      renderAreaList(r.rising, headings.rising, { state: 'error', message: listErrorText(t.reason, SOURCE_WORDS.trends) }, (id) => void goToArea(id));
+    }
+    if (w.status === 'fulfilled') {
+      trendsProblems.delete('early-warning');
+      const kind = t.status === 'fulfilled' ? t.value.period : (trendsTables.projection?.period ?? null);
+      renderAreaList(
+        r.warnings,
+        headings.warnings,
+        {
+          state: 'loaded',
+          rows: w.value.areas.map((a) => ({ areaId: a.area_id, text: earlyWarningText(a, name(a.area_id), kind), title: reasonsText(a.reasons ?? []) })),
+          note: 'Areas crossing the thresholds of rate, growth or hot spot status, most reasons first. Choose one to go to it.',
+          empty: 'No area crosses the early-warning thresholds.',
+        },
+        (id) => void goToArea(id),
+      );
+    } else {
+      failed.push('early-warning');
+      trendsProblems.set('early-warning', w.reason);
+      syncTrendsSliders();
+      renderAreaList(r.warnings, headings.warnings, { state: 'error', message: listErrorText(w.reason, SOURCE_WORDS['early-warning']) }, (id) => void goToArea(id));
+    }
+    await projectionP;
+    // Opening the section again retries what failed.
+    if (failed.length) trendsLists = null;
+  };
+  trendsLists = run();
+  return trendsLists;
+}
+
+/** Open the Trends section (the hook); resolves once its lists and sliders are loaded or failed. */
+async function openTrends(): Promise<TrendsStateView> {
+  await layersReady;
+  if (!trendsPanel.open) trendsPanel.open = true;
+  await loadTrendsLists();
+  return trendsStateView();
+}
+
+function listIds(container: HTMLElement | undefined): { state: string; areas: string[] } {
+  if (!container) return { state: 'idle', areas: [] };
+  return {
+    state: container.dataset.state ?? 'idle',
+    areas: Array.from(container.querySelectorAll<HTMLElement>('.area-row')).map((b) => b.dataset.areaId ?? ''),
+  };
+}
+
+function trendsStateView(): TrendsStateView {
+  const periods = trendsTables.trends?.periods ?? [];
+  const projectionPeriods = trendsTables.projection?.periods ?? [];
+  const k = periods.length ? clampIndex(trendPeriod, periods.length) : null;
+  const j = projectionPeriods.length ? clampIndex(projectionStep, projectionPeriods.length) : null;
+  return {
+    variable,
+    state: isTrendsVariable(variable) ? trendsLoad : 'idle',
+    error: trendsError,
+    key: legendEl.dataset.trends ?? null,
+    periods: [...periods],
+    period: k,
+    periodLabel: k === null ? '' : periodLabel(periods[k]),
+    projectionPeriods: [...projectionPeriods],
+    projection: j,
+    projectionLabel: j === null ? '' : periodLabel(projectionPeriods[j]),
+    warnings: listIds(trendsRefs?.warnings),
+    rising: listIds(trendsRefs?.rising),
+  };
 }
 
 // ---------------------------------------------------------------- premises popup
@@ -1516,6 +2048,7 @@ async function selectArea(areaId: string, opts: { bbox?: Bbox; focus?: boolean }
     renderArea(panel, detail, meta?.groups ?? [], closeArea);
     updateAreaAccess();
     void updateAreaHours();
+    updateAreaTrend();
     if (opts.focus) byId('area-title').focus();
     return detail;
   } catch (e) {
@@ -1923,6 +2456,10 @@ async function start(): Promise<void> {
   );
   showOpenText(null);
   setHoursHint(!isHoursVariable(variable));
+  trendsRefs = renderTrendsControls(byId('trends-controls'), { onPeriod: (i) => onTrendsSlider('trend_counts', i), onProjection: (i) => onTrendsSlider('projection', i) });
+  trendsPanel.addEventListener('toggle', () => {
+    if (trendsPanel.open) void loadTrendsLists();
+  });
   byId<HTMLButtonElement>('signpost-toggle').disabled = kinds.length === 0;
   planning = initPlanning(
     {

@@ -19,7 +19,7 @@ import {
   quintileLabel,
   splitList,
 } from './format';
-import { ACCESS_VARIABLES, AREA_VARIABLES, HOURS_VARIABLES, type Variable, type VariableDef } from './legend';
+import { ACCESS_VARIABLES, AREA_VARIABLES, HOURS_VARIABLES, TRENDS_VARIABLES, type Variable, type VariableDef } from './legend';
 import { HOURS_IN_WEEK, extensionText, hourLabel } from './hours';
 import { placeStatus, servicesText, signpostHeading, travelText } from './signpost';
 import type { BoundaryStyle } from './style';
@@ -86,8 +86,8 @@ export function renderFooter(meta: Meta | null): void {
 // ---------------------------------------------------------------- layer controls
 
 /**
- * The choropleth radios (one group, name="variable"): the area variables, then the access
- * variables in a nested fieldset "Access to premises".
+ * The choropleth radios (one group, name="variable"): the area variables, then nested
+ * fieldsets "Access to premises", "Opening hours and need" and "Trends and hot spots".
  */
 export function renderLayerSwitcher(container: HTMLElement, current: Variable, onChange: (v: Variable) => void): void {
   const radio = (def: VariableDef): HTMLElement => {
@@ -103,7 +103,8 @@ export function renderLayerSwitcher(container: HTMLElement, current: Variable, o
   };
   const access = el('fieldset', { class: 'switcher-access' }, el('legend', { text: 'Access to premises' }), ...ACCESS_VARIABLES.map(radio));
   const hours = el('fieldset', { class: 'switcher-access switcher-hours' }, el('legend', { text: 'Opening hours and need' }), ...HOURS_VARIABLES.map(radio));
-  const fs = el('fieldset', {}, el('legend', { text: 'Colour areas by' }), ...AREA_VARIABLES.map(radio), access, hours);
+  const trends = el('fieldset', { class: 'switcher-access switcher-trends' }, el('legend', { text: 'Trends and hot spots' }), ...TRENDS_VARIABLES.map(radio));
+  const fs = el('fieldset', {}, el('legend', { text: 'Colour areas by' }), ...AREA_VARIABLES.map(radio), access, hours, trends);
   container.replaceChildren(fs);
 }
 

@@ -118,7 +118,7 @@ describe('map expressions', () => {
   it('selects the areas with no value', () => {
     expect(noDataFilter('need_score')).toEqual(['!=', ['typeof', ['get', 'need_score']], 'number']);
   });
-  it('defines the variables in switcher order: three area variables, four access variables, two hours variables', () => {
+  it('defines the variables in switcher order: three area variables, four access variables, two hours variables, five trends variables', () => {
     expect(VARIABLES.map((v) => v.id)).toEqual([
       'need_score',
       'simd_decile',
@@ -129,6 +129,11 @@ describe('map expressions', () => {
       'access_catchment',
       'hours_access',
       'hours_gap',
+      'trend',
+      'trend_counts',
+      'hotspots',
+      'emerging_hotspots',
+      'projection',
     ]);
     expect(AREA_VARIABLES.map((v) => v.id)).toEqual(['need_score', 'simd_decile', 'rate_per_1000']);
   });

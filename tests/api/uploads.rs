@@ -135,7 +135,7 @@ fn start(file: &std::path::Path) -> Server {
         .expect("addr")
         .port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_needmap"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_needmap"))
         .args(["serve", "--config"])
         .arg(file)
         .args([
@@ -156,6 +156,8 @@ fn start(file: &std::path::Path) -> Server {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not listen");
 }
 

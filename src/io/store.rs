@@ -74,6 +74,16 @@ impl Store {
               content BLOB NOT NULL);
             INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
               VALUES ('needmap_uploads', 'attributes', 'needmap_uploads', 'Uploads kept by needmap');
+            CREATE TABLE IF NOT EXISTS needmap_premises_edits (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              premises_id TEXT NOT NULL,
+              version INTEGER NOT NULL,
+              edit TEXT NOT NULL,
+              user TEXT NOT NULL,
+              at TEXT NOT NULL,
+              UNIQUE (premises_id, version));
+            INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+              VALUES ('needmap_premises_edits', 'attributes', 'needmap_premises_edits', 'Edits to premises, versioned');
             COMMIT;",
         )
         .map_err(e)?;
@@ -177,6 +187,82 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The version of a premises: 0 as loaded from its file, then one more per edit.
+    pub fn premises_version(&self, premises_id: &str) -> Result<i64> {
+        self.conn()
+            .query_row(
+                "SELECT coalesce(max(version), 0) FROM needmap_premises_edits WHERE premises_id = ?1",
+                [premises_id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Store an edit of a premises if its version is still `expected`
+    /// (compare and set, in one transaction): the new version, or
+    /// `Err(current)` when another edit came first.
+    pub fn edit_premises(
+        &mut self,
+        premises_id: &str,
+        expected: i64,
+        edit: &serde_json::Value,
+        user: &str,
+    ) -> Result<std::result::Result<i64, i64>> {
+        let path = self.path.clone();
+        let e = |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
+        let tx = self
+            .gp
+            .connection()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let current: i64 = tx
+            .query_row(
+                "SELECT coalesce(max(version), 0) FROM needmap_premises_edits WHERE premises_id = ?1",
+                [premises_id],
+                |r| r.get(0),
+            )
+            .map_err(e)?;
+        if current != expected {
+            return Ok(Err(current));
+        }
+        let now = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        tx.execute(
+            "INSERT INTO needmap_premises_edits (premises_id, version, edit, user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![premises_id, current + 1, edit.to_string(), user, now],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(Ok(current + 1))
+    }
+
+    /// Every premises edit in order: `(premises_id, version, edit)`.
+    pub fn premises_edits(&self) -> Result<Vec<(String, i64, serde_json::Value)>> {
+        let mut s = self
+            .conn()
+            .prepare("SELECT premises_id, version, edit FROM needmap_premises_edits ORDER BY premises_id, version")
+            .map_err(|e| self.err(e))?;
+        let rows = s
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, v, text) = row.map_err(|e| self.err(e))?;
+            let edit = serde_json::from_str(&text).map_err(|e| {
+                Error::BadInput(format!("{}: edit {v} of {id}: {e}", self.path.display()))
+            })?;
+            out.push((id, v, edit));
+        }
+        Ok(out)
+    }
+
     fn conn(&self) -> &rusqlite::Connection {
         self.gp.conn()
     }
@@ -195,4 +281,72 @@ fn row_upload(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
         received_at: r.get(6)?,
         user: r.get(7)?,
     })
+}
+
+/// An edit of a premises' record: the fields given replace the loaded ones.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PremisesEdit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_hours: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<String>,
+    /// A new position (WGS84), both or neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+}
+
+impl PremisesEdit {
+    /// Apply to a premises, or say what is wrong (nothing is changed then).
+    pub fn apply(&self, p: &mut crate::model::Premises) -> std::result::Result<(), String> {
+        if let Some(c) = self.capacity {
+            if !(c.is_finite() && c >= 0.0) {
+                return Err(format!("capacity {c} is not a number of places at least 0"));
+            }
+        }
+        let moved = match (self.lon, self.lat) {
+            (None, None) => None,
+            (Some(lon), Some(lat)) => {
+                let (x, y) = crate::spatial::crs::wgs84_to_bng(lon, lat)
+                    .map_err(|e| format!("lon {lon}, lat {lat}: {e}"))?;
+                Some((lon, lat, x, y))
+            }
+            _ => return Err("give both lon and lat, or neither".into()),
+        };
+        if self.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err("name may not be empty".into());
+        }
+        if let Some(n) = &self.name {
+            p.name = n.clone();
+        }
+        if let Some(h) = &self.opening_hours {
+            p.opening_hours = (!h.trim().is_empty()).then(|| h.clone());
+        }
+        if let Some(c) = self.capacity {
+            p.capacity = Some(c);
+        }
+        if let Some(s) = &self.services {
+            p.services = s.clone();
+        }
+        if let Some(v) = &self.provider {
+            p.provider = Some(v.clone());
+        }
+        if let Some(v) = &self.eligibility {
+            p.eligibility = Some(v.clone());
+        }
+        if let Some((lon, lat, x, y)) = moved {
+            (p.lon, p.lat, p.x_m, p.y_m) = (lon, lat, x, y);
+        }
+        Ok(())
+    }
 }

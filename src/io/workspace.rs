@@ -571,11 +571,11 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
         None => None,
     };
     let mut referrals = ReferralSet::default();
+    let store_path = cfg.store_path();
     if let Some(rc) = &cfg.referrals {
         let disp = display_path(cfg, &rc.path);
         pb.set_message(format!("reading referrals {disp}"));
         // The newest referral extract uploaded to the store replaces the file.
-        let store_path = cfg.store_path();
         let uploaded = if store_path.is_file() {
             match super::store::Store::open(&store_path).and_then(|s| s.current("referrals")) {
                 Ok(u) => u,
@@ -640,6 +640,33 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     let mut premises = Vec::new();
     for pc in &cfg.premises {
         load_premises(cfg, pc, &mut premises, &mut report);
+    }
+    // Edits made through the API, in order, from the store.
+    if store_path.is_file() {
+        let shown = display_path(cfg, &store_path);
+        match super::store::Store::open(&store_path).and_then(|s| s.premises_edits()) {
+            Ok(edits) => {
+                for (id, version, edit) in edits {
+                    let what = Some(format!("premises {id:?}, edit {version}"));
+                    match serde_json::from_value::<super::store::PremisesEdit>(edit) {
+                        Ok(e) => match premises.iter_mut().find(|p| p.code == id) {
+                            Some(p) => {
+                                if let Err(m) = e.apply(p) {
+                                    report.error(&shown, what, m);
+                                }
+                            }
+                            None => report.warning(
+                                &shown,
+                                what,
+                                "no such premises in the layers loaded; edit left out",
+                            ),
+                        },
+                        Err(err) => report.error(&shown, what, err.to_string()),
+                    }
+                }
+            }
+            Err(e) => report.error(&shown, None, e.to_string()),
+        }
     }
     // Opening hours: parse every expression now, so a typo is an error naming the premises.
     let holidays =

@@ -21,6 +21,8 @@ pub enum ApiError {
     Conflict(String),
     /// Well-formed but invalid content (an upload that fails validation).
     Unprocessable(String),
+    /// A write without the version it is based on (`If-Match`).
+    PreconditionRequired(String),
     /// The service cannot answer safely now (e.g. the audit log cannot be written).
     Unavailable(String),
     Internal(String),
@@ -36,6 +38,11 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
             ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            ApiError::PreconditionRequired(m) => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                m,
+            ),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             ApiError::Internal(m) => {
                 tracing::error!("internal error: {m}");

@@ -274,6 +274,10 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/equity", get(routes::equity))
         .route("/rollup", get(routes::rollup))
         .route("/premises", get(routes::premises))
+        .route(
+            "/premises/{id}",
+            get(uploads::premises_get).put(uploads::premises_put),
+        )
         .route("/boundaries", get(routes::boundary_sets))
         .route("/boundaries/{name}", get(routes::boundary_set))
         .route("/search", get(routes::search))

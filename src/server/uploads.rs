@@ -244,3 +244,147 @@ fn apply(
 pub fn upload_limit() -> axum::extract::DefaultBodyLimit {
     axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES)
 }
+
+fn etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
+fn premises_json(p: &crate::model::Premises, version: i64) -> Value {
+    json!({
+        "premises_id": p.code, "name": p.name, "kind": p.kind, "services": p.services,
+        "capacity": p.capacity, "provider": p.provider, "opening_hours": p.opening_hours,
+        "eligibility": p.eligibility, "lon": p.lon, "lat": p.lat, "version": version,
+    })
+}
+
+fn version_of(s: &Prepared, id: &str) -> Result<i64, ApiError> {
+    let path = s.atlas.config.store_path();
+    if !path.is_file() {
+        return Ok(0);
+    }
+    Store::open(&path)
+        .and_then(|st| st.premises_version(id))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn with_etag(status: StatusCode, version: i64, body: Value) -> Response {
+    use axum::response::IntoResponse;
+    let tag = axum::http::HeaderValue::from_str(&etag(version))
+        .unwrap_or(axum::http::HeaderValue::from_static("\"v0\""));
+    (status, [(axum::http::header::ETAG, tag)], Json(body)).into_response()
+}
+
+/// `GET /api/premises/{id}`: one premises' record with its version as an `ETag`.
+pub async fn premises_get(
+    State(s): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let p = s
+        .atlas
+        .premises
+        .iter()
+        .find(|p| p.code == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no premises {id:?}")))?;
+    let st = s.clone();
+    let id2 = id.clone();
+    let v = tokio::task::spawn_blocking(move || version_of(&st, &id2))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(with_etag(StatusCode::OK, v, premises_json(p, v)))
+}
+
+/// `PUT /api/premises/{id}` with `If-Match: <ETag>`: edit a premises' record
+/// (planners, data stewards and admins). Another edit since the `ETag` was
+/// read: 412 with the current one, nothing changed. Without `If-Match`: 428.
+pub async fn premises_put(
+    State(s): State<AppState>,
+    Extension(who): Extension<Principal>,
+    live: Option<Extension<Arc<LiveApp>>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<crate::io::store::PremisesEdit>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    match who.role {
+        Role::Planner | Role::Steward | Role::Admin => {}
+        Role::Public => {
+            return Err(ApiError::Unauthorized(
+                "editing premises needs a planner's token".into(),
+            ))
+        }
+    }
+    let Json(edit) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Some(tag) = headers.get(axum::http::header::IF_MATCH) else {
+        return Err(ApiError::PreconditionRequired(
+            "send If-Match with the ETag from GET /api/premises/{id}, so that no edit overwrites another unseen".into(),
+        ));
+    };
+    let expected: i64 = tag
+        .to_str()
+        .ok()
+        .and_then(|t| {
+            t.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .strip_prefix('v')
+        })
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest("If-Match is not an ETag of this API (\"v<n>\")".into())
+        })?;
+    let Some(Extension(live)) = live else {
+        return Err(ApiError::Unavailable(
+            "edits need the server as `needmap serve` runs it".into(),
+        ));
+    };
+    let mut p = s
+        .atlas
+        .premises
+        .iter()
+        .find(|p| p.code == id)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("no premises {id:?}")))?;
+    // Check the edit on the record before anything is stored.
+    edit.apply(&mut p).map_err(ApiError::Unprocessable)?;
+    if let Some(h) = &p.opening_hours {
+        let cal = crate::analysis::hours::holiday_calendar(
+            2000,
+            2100,
+            &s.atlas.config.hours.extra_public_holidays,
+        );
+        crate::analysis::hours::Hours::parse(h, &cal).map_err(|e| {
+            ApiError::Unprocessable(format!(
+                "opening_hours {h:?} is not valid OSM opening_hours syntax: {e}"
+            ))
+        })?;
+    }
+    let user = who.name.clone();
+    tokio::task::spawn_blocking(move || {
+        let _one = live.uploading.lock().unwrap_or_else(|e| e.into_inner());
+        let cfg = Config::load(&live.config).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut store = Store::open(&cfg.store_path()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let value = serde_json::to_value(&edit).map_err(|e| ApiError::Internal(e.to_string()))?;
+        match store
+            .edit_premises(&id, expected, &value, &user)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+        {
+            Err(current) => Ok(with_etag(
+                StatusCode::PRECONDITION_FAILED,
+                current,
+                json!({"error": "precondition_failed", "message": format!(
+                    "premises {id:?} was edited since version {expected} (now {current}); read it again and reapply your change"
+                )}),
+            )),
+            Ok(version) => {
+                drop(store);
+                let atlas = load_workspace(&cfg, &LoadOptions::default()).map_err(|r| {
+                    ApiError::Internal(format!("edit stored but the workspace did not reload: {r}"))
+                })?;
+                let rec = atlas.premises.iter().find(|q| q.code == id).map(|q| premises_json(q, version));
+                live.swap(Arc::new(Prepared::with_options(atlas, &live.opts)));
+                Ok(with_etag(StatusCode::OK, version, rec.unwrap_or(Value::Null)))
+            }
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}

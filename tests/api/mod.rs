@@ -9,6 +9,7 @@ mod hardening;
 mod hours;
 mod scenarios;
 mod siting;
+mod trends;
 
 use std::sync::{Arc, OnceLock};
 
@@ -374,6 +375,10 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/coterminosity",
         "/api/coterminosity/splits",
         "/api/design",
+        "/api/trends",
+        "/api/hotspots",
+        "/api/projection",
+        "/api/early-warning",
         "/api/scenarios",
         "/api/scenarios/compare",
         "/api/scenarios/{name}",
@@ -429,6 +434,7 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
             }
             "/api/design" => "/api/design?parent=council_code&target=localities".to_string(),
             "/api/referrals" => "/api/referrals?bbox=-4,55,-3,56".to_string(),
+            "/api/hotspots" => "/api/hotspots?emerging=true".to_string(),
             "/api/signpost" => {
                 let p = &fixture().state.atlas.premises[0];
                 format!("/api/signpost?lon={}&lat={}", p.lon, p.lat)

@@ -50,9 +50,13 @@ use crate::privacy::Count;
 
 /// Longest projection horizon, in periods.
 pub const MAX_HORIZON: usize = 24;
-/// Widest distance band of the weights, metres (wider bands make every
-/// area a neighbour of thousands, and the permutations quadratic).
-pub const MAX_DISTANCE_M: f64 = 20_000.0;
+/// Widest distance band of the weights, metres.
+pub const MAX_DISTANCE_M: f64 = 10_000.0;
+/// Most neighbours an area may have on average under distance-band weights:
+/// local Moran's permutations cost permutations × neighbours per area, and a
+/// band that makes every area a neighbour of hundreds would hold a worker for
+/// minutes.
+pub const MAX_MEAN_NEIGHBOURS: f64 = 50.0;
 
 type Cache<T> = Mutex<HashMap<String, Arc<T>>>;
 
@@ -164,6 +168,20 @@ fn parse_weights(v: Option<&str>) -> Result<WeightsSpec, ApiError> {
         }
     }
     Ok(w)
+}
+
+/// Refuse a distance band that gives areas too many neighbours (run in the
+/// blocking task: it builds the weights).
+fn check_band(s: &Prepared, w: &WeightsSpec) -> Result<(), String> {
+    if let WeightsSpec::DistanceBand { threshold_m } = w {
+        let mean = s.atlas.spatial_weights(w).mean_neighbours();
+        if mean > MAX_MEAN_NEIGHBOURS {
+            return Err(format!(
+                "weights distance:{threshold_m} give each area {mean:.0} neighbours on average; at most {MAX_MEAN_NEIGHBOURS} are allowed here: use a shorter band, rook or queen"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_model(v: Option<&str>) -> Result<TrendModel, ApiError> {
@@ -408,6 +426,7 @@ pub async fn hotspots(
     );
     let st = s.clone();
     let hot = cached_or(&s.trends_cache.hotspots, key.clone(), move || {
+        check_band(&st, &hreq.weights)?;
         st.atlas.hotspot_study(&hreq)
     })
     .await?;
@@ -423,6 +442,7 @@ pub async fn hotspots(
         };
         let st = s.clone();
         let e = cached_or(&s.trends_cache.emerging, key, move || {
+            check_band(&st, &ereq.weights)?;
             st.atlas.emerging_study(&ereq)
         })
         .await?;
@@ -665,6 +685,7 @@ pub async fn early_warning(
     );
     let st = s.clone();
     let ew = cached_or(&s.trends_cache.early_warning, key, move || {
+        check_band(&st, &req.weights)?;
         st.atlas.early_warning_study(&req)
     })
     .await?;

@@ -617,6 +617,7 @@ async fn bad_values_are_400_naming_the_parameter() {
         ("/api/hotspots?weights=hexagon", "weights"),
         ("/api/hotspots?weights=distance:-5", "weights"),
         ("/api/hotspots?weights=distance:1e9", "weights"),
+        ("/api/hotspots?weights=distance:9000", "weights"),
         ("/api/early-warning?weights=knn:5", "weights"),
         ("/api/projection?model=cubic", "model"),
         ("/api/projection?model=damped:2", "model"),

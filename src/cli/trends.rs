@@ -26,8 +26,8 @@ use crate::analysis::trends::{
     extract_range, parse_period, period_name, DateRange, TrendOptions, TrendTable, TrendTest,
 };
 use crate::io::trends_study::{
-    read_population_projection, write_gal, EarlyWarningRequest, EmergingRequest, HotspotRequest,
-    HotspotValue, ProjectionRequest, SeriesRequest, WeightsSpec,
+    published_growth_pct, read_population_projection, write_gal, EarlyWarningRequest,
+    EmergingRequest, HotspotRequest, HotspotValue, ProjectionRequest, SeriesRequest, WeightsSpec,
 };
 use crate::io::workspace::Atlas;
 use crate::io::writers;
@@ -289,19 +289,11 @@ fn count_json(c: Count) -> Value {
 
 /// Growth per year in percent: exact, or rounded to 5 % and withheld with the count.
 fn growth_pct(rate_ratio: Option<f64>, total: u64, role: Role, policy: &Policy) -> Value {
-    let Some(g) = rate_ratio
-        .map(|r| (r - 1.0) * 100.0)
-        .filter(|g| g.is_finite())
-    else {
-        return Value::Null;
-    };
-    if role.exact() {
-        json!(g)
-    } else if policy.count(total as f64, role).value().is_some() {
-        json!((g / 5.0).round() * 5.0)
-    } else {
-        Value::Null
-    }
+    num(published_growth_pct(
+        rate_ratio,
+        &policy.count(total as f64, role),
+        role.exact(),
+    ))
 }
 
 /// A rate per 1,000 per year as published: exact, or from the protected count.

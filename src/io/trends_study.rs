@@ -559,6 +559,36 @@ impl Atlas {
     }
 }
 
+/// Growth per year in percent as it may be published: exact for planners
+/// (`exact`); for everyone else rounded to 5 % and withheld (`None`) where the
+/// area's total, as published (`total_shown`), is withheld. `rate_ratio` is
+/// the rate ratio per year (1.1 = 10 % a year).
+pub fn published_growth_pct(
+    rate_ratio: Option<f64>,
+    total_shown: &crate::privacy::Count,
+    exact: bool,
+) -> Option<f64> {
+    let g = rate_ratio
+        .map(|r| (r - 1.0) * 100.0)
+        .filter(|g| g.is_finite())?;
+    if exact {
+        Some(g)
+    } else {
+        total_shown.value().map(|_| (g / 5.0).round() * 5.0)
+    }
+}
+
+/// A p- or q-value as it may be published: full precision for planners,
+/// 3 decimals for everyone else (0 below 0.0005); `None` where undefined.
+pub fn published_p(p: Option<f64>, exact: bool) -> Option<f64> {
+    let p = p.filter(|p| p.is_finite())?;
+    Some(if exact {
+        p
+    } else {
+        (p * 1000.0).round() / 1000.0
+    })
+}
+
 /// Read a population projection: a CSV with a code column (`code`, `area`,
 /// `area_code` or `parent_code`: an area code or a parent code such as a
 /// council), `year` and `population`. The error names the file, the row

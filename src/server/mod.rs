@@ -13,6 +13,7 @@ pub mod routes;
 pub mod scenarios;
 pub mod siting;
 pub mod tiles;
+pub mod trends;
 pub mod uploads;
 
 use std::net::SocketAddr;
@@ -63,6 +64,8 @@ pub struct Prepared {
     pub access_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
     /// Hours analyses by kind, threshold and group or decay.
     pub hours_cache: hours::HoursCache,
+    /// Trends, hot spots, projections and early warnings by parameters (exact).
+    pub trends_cache: trends::TrendsCache,
     /// Co-terminosity and designer results by parameters.
     pub boundary_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
     /// Users with their roles (from `[auth]`).
@@ -140,6 +143,7 @@ impl Prepared {
             tile_cache: tiles::TileCache::new(opts.tile_cache_bytes),
             access_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             hours_cache: hours::HoursCache::default(),
+            trends_cache: trends::TrendsCache::default(),
             scenario_lock: std::sync::Mutex::new(()),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             max_in_flight: opts.max_in_flight,
@@ -298,6 +302,10 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route("/coterminosity", get(boundaries::coterminosity))
         .route("/coterminosity/splits", get(boundaries::splits))
         .route("/design", get(boundaries::design))
+        .route("/trends", get(trends::trends))
+        .route("/hotspots", get(trends::hotspots))
+        .route("/projection", get(trends::projection))
+        .route("/early-warning", get(trends::early_warning))
         .route("/referrals", get(referrals::referrals))
         .route(
             "/uploads/referrals",

@@ -66,7 +66,7 @@ fn scenario_item() -> Value {
 
 /// The OpenAPI document.
 pub fn document() -> Value {
-    let count = json!({"oneOf": [{"type": "number"}, {"type": "string", "enum": ["<10"]}], "description": "A count after disclosure control: a number rounded to 5, or \"<10\""});
+    let count = json!({"oneOf": [{"type": "number"}, {"type": "string", "enum": ["<10", "[c]"]}], "description": "A count after disclosure control: for the public a number rounded to 5, \"<10\", or \"[c]\" where the audit withheld it against differencing; exact for planners"});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -106,6 +106,38 @@ pub fn document() -> Value {
             "/api/coterminosity": op("Co-terminosity of two layers", "Layers a and b are boundary sets or `areas`. Intersection matrix by surface and by population (census population of the small areas, apportioned by overlap), per-unit co-terminosity index (share inside the dominant counterpart), splits at or above split_share of a unit (slivers reported apart), fragmentation min(F_a, F_b), geometry problems and overlay fallbacks, and a best-fit lookup of every small area to both layers.", json!([query_param("a", true, "layer: a boundary set or areas", "string"), query_param("b", true, "layer: a boundary set or areas", "string"), query_param("split_share", false, "share of a unit's population below which a piece is not a split (default 0.01)", "number")]), json_ok(json!({"type": "object"}))),
             "/api/coterminosity/splits": op("Split pieces", "The pieces of a's units outside their dominant counterpart in b, as GeoJSON polygons (WGS84) with unit, counterpart, population and share.", json!([query_param("a", true, "layer", "string"), query_param("b", true, "layer", "string"), query_param("split_share", false, "as for /api/coterminosity", "number")]), geojson_ok()),
             "/api/design": op("Boundary designer", "Units of whole small areas nesting in a parent code column, contiguous, within tolerance of the parent's mean unit weight (population or referrals), as co-terminous as possible with the target layer; GeoJSON of the dissolved units with co-terminosity before (of the current set, when named) and after, and a lookup of areas to units.", json!([query_param("parent", true, "parent code column, e.g. council_code", "string"), query_param("target", true, "layer to align with", "string"), query_param("current", false, "the set the proposal would replace", "string"), query_param("tolerance", false, "0.01-0.9 (default 0.1 = ±10 %)", "number"), query_param("balance", false, "population (default) or referrals", "string")]), geojson_ok()),
+            "/api/uploads/referrals": {"post": {
+                "summary": "Upload a referral extract (data steward)",
+                "description": "A CSV with the columns the workspace's [referrals] names (body up to 64 MiB). Validated in full by loading the workspace with it: problems are a 422 naming the rows, and nothing is stored. Then stored in one transaction in the workspace store (needmap-store.gpkg) and swapped in without dropping requests. Idempotency-Key: a retry with the same key gets the first answer (200, replayed) and stores nothing; the same key with another body is a 409. Public: 401; planners and admins: 403.",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}, "description": "1-200 visible ASCII characters"}],
+                "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "responses": {
+                    "201": {"description": "Stored and applied", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "200": {"description": "Replayed: stored before under this key", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "401": error_responses()["400"].clone(), "403": error_responses()["400"].clone(),
+                    "409": error_responses()["400"].clone(), "413": error_responses()["400"].clone(),
+                    "422": error_responses()["400"].clone()
+                }
+            }},
+            "/api/premises/{id}": {
+                "get": {
+                    "summary": "One premises, with its version",
+                    "description": "The premises' record (as loaded, with the edits made through this API) and an ETag \"v<n>\" giving its version.",
+                    "parameters": [path_param("id", "premises id")],
+                    "responses": {"200": {"description": "The record", "content": {"application/json": {"schema": {"type": "object"}}}}, "404": error_responses()["404"].clone()}
+                },
+                "put": {
+                    "summary": "Edit a premises (planner, data steward, admin)",
+                    "description": "JSON with any of name, opening_hours, capacity, services, provider, eligibility, lon and lat; If-Match with the ETag read. 428 without If-Match; 412 when another edit came first (the current ETag is sent; nothing changed); 422 for an invalid edit. Stored in the workspace store and swapped in.",
+                    "parameters": [path_param("id", "premises id"), {"name": "If-Match", "in": "header", "required": true, "schema": {"type": "string"}}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {"200": {"description": "Edited; the new ETag"}, "412": error_responses()["400"].clone(), "422": error_responses()["400"].clone(), "428": error_responses()["400"].clone()}
+                }
+            },
+            "/api/trends": op("Trends per area", "Referrals per area in each complete period (periods the extract covers only in part are listed in `partial` and left out), the trend test of each area's rate per 1,000 (Mann-Kendall, or a quasi-Poisson log-linear trend), Benjamini-Hochberg q-values across areas, `direction` rising / falling at q <= alpha (else none), and the significantly rising areas ranked fastest first (`rising`). Public: the workspace's fixed period only and all groups together (others 400; for signed-in planners); each count is the audited release's cell for that area and period (\"<10\", rounded to 5, or \"[c]\"), equal to what the public sees elsewhere; rate_per_1000_per_year from the counts as shown (null where one is withheld); growth rounded to 5 % (null where the area's published total is withheld); p and q to 3 decimals; sen_slope_per_year null. Planners: exact counts and statistics.", json!([query_param("period", false, "month | quarter | year (default: the workspace's [need] period, the only one the public may use)", "string"), query_param("group", false, "client group (planners only)", "string"), query_param("test", false, "mann-kendall (default) | poisson", "string"), query_param("alpha", false, "false discovery rate for rising/falling, between 0 and 1 (default 0.05)", "number")]), json_ok(json!({"$ref": "#/components/schemas/Trends"}))),
+            "/api/hotspots": op("Hot spots", "Getis-Ord Gi* of the referral rate per 1,000 per year (or the count) over the complete periods, classed hot or cold at 90, 95 or 99 % by Benjamini-Hochberg q-value (p-value with fdr=false); local Moran's I clusters (HH, LL, HL, LH; null where not significant at alpha); with emerging=true, the emerging hot spot category of each area from Gi* per period and the Mann-Kendall trend of its z. Classes, quadrants, categories and q (3 decimals for the public) are published; z, gi (G*) and moran_i are for planners (null for the public). Same period and group rules as /api/trends.", json!([query_param("weights", false, "rook (default) | queen | distance:METRES (at most 10000, and at most 50 neighbours per area on average)", "string"), query_param("value", false, "rate (default) | count", "string"), query_param("emerging", false, "also the emerging hot spot categories (default false; rate only)", "boolean"), query_param("alpha", false, "significance of a Moran cluster and of an emerging hot spot bin (default 0.05)", "number"), query_param("fdr", false, "classify by Benjamini-Hochberg q-values (default true)", "boolean"), query_param("period", false, "month | quarter | year (public: the fixed period only)", "string"), query_param("group", false, "client group (planners only)", "string")]), json_ok(json!({"$ref": "#/components/schemas/Hotspots"}))),
+            "/api/projection": op("Projected referrals", "Referrals per area and for the region in each of the next horizon periods from a Poisson log-linear trend per area (slopes shrunk towards the regional slope), damped or level if asked, with prediction intervals by seeded simulation. Public: each value as a count after disclosure control (\"<10\" or rounded to 5); planners: rounded to 2 decimals. Same period and group rules as /api/trends.", json!([query_param("horizon", false, "periods ahead, 1-24 (default 3)", "integer"), query_param("model", false, "trend (default) | damped:PHI (0 < PHI <= 1, e.g. damped:0.9) | level", "string"), query_param("level", false, "coverage of the interval, between 0 and 1 (default 0.95)", "number"), query_param("period", false, "month | quarter | year (public: the fixed period only)", "string"), query_param("group", false, "client group (planners only)", "string")]), json_ok(json!({"$ref": "#/components/schemas/Projection"}))),
+            "/api/early-warning": op("Early-warning list", "The areas meeting at least min_reasons of the rules, most reasons and most projected demand first: rate (referrals per 1,000 per year over the most recent year of complete periods at least rate_min), growth (Poisson rate ratio per year at least 1 + growth_min, and rising after the FDR unless any_growth), hotspot (Gi* hot spot at hotspot_confidence % or more), emerging (new, consecutive or intensifying hot spot). For the public the rules are applied to the values as published (rate from the counts as shown, growth rounded to 5 %), which are given, with projected (the last projected period) as a count after disclosure control. Same period and group rules as /api/trends.", json!([query_param("rate_min", false, "referrals per 1,000 residents per year (default: rule off)", "number"), query_param("growth_min", false, "growth a year as a share, 0.1 = 10 % (default 0.1; negative turns the rule off)", "number"), query_param("any_growth", false, "count growth even where the trend is not significant (default false)", "boolean"), query_param("hotspot_confidence", false, "90, 95 (default), 99, or 0 for off", "integer"), query_param("no_emerging", false, "leave out the emerging hot spot rule (default false)", "boolean"), query_param("min_reasons", false, "rules an area must meet, 1-4 (default 1)", "integer"), query_param("test", false, "mann-kendall (default) | poisson", "string"), query_param("alpha", false, "false discovery rate of trends and hot spot bins (default 0.05)", "number"), query_param("weights", false, "rook (default) | queen | distance:METRES (as for /api/hotspots)", "string"), query_param("horizon", false, "periods ahead for projected, 1-24 (default 3)", "integer"), query_param("model", false, "trend (default) | damped:PHI | level", "string"), query_param("period", false, "month | quarter | year (public: the fixed period only)", "string"), query_param("group", false, "client group (planners only)", "string")]), json_ok(json!({"$ref": "#/components/schemas/EarlyWarning"}))),
             "/api/referrals": op("Referral points (planner, data steward)", "Needs `Authorization: Bearer <token>`. Public: 401; admin: 403. Planner: points masked deterministically per record (moved 100-400 m), no times or rows. Data steward: raw points with row, time, group and area; `purpose` required; every request is first written to the hash-chained audit log, and if that fails nothing is returned (503).", json!([query_param("bbox", true, "min_lon,min_lat,max_lon,max_lat (WGS84)", "string"), query_param("purpose", false, "why (required for the data steward; recorded)", "string")]), geojson_ok()),
             "/api/scenarios": op("Saved scenarios", "The workspace's saved scenarios (baseline premises plus edits): name, description, number of edits, when saved.", json!([]), json_ok(json!({"type": "object"}))),
             "/api/scenarios/compare": op("Compare two scenarios", "For one premises kind: coverage within the threshold, mean and 95th-percentile travel time, hours gap (protected), provider choice and choice deserts, overall and by SIMD quintile, for scenario a (default baseline) and b; per area travel time and coverage in each.", json!([query_param("a", false, "scenario name (default baseline)", "string"), query_param("b", true, "scenario name or baseline", "string"), query_param("kind", true, "premises kind", "string"), query_param("threshold_min", false, "minutes (1-180, default 15)", "number")]), json_ok(json!({"type": "object"}))),
@@ -136,6 +168,72 @@ pub fn document() -> Value {
             "Scenario": {"type": "object", "properties": {"name": {"type": "string"}, "description": {"type": ["string", "null"]}, "edits": {"type": "array", "items": {"$ref": "#/components/schemas/Edit"}}, "updated": {"type": ["string", "null"]}}},
             "Error": {"type": "object", "required": ["error", "message"], "properties": {"error": {"type": "string"}, "message": {"type": "string"}}},
             "Count": count,
+            "Trends": {"type": "object", "properties": {
+                "period": {"type": "string", "enum": ["month", "quarter", "year"]},
+                "periods": {"type": "array", "items": {"type": "string"}, "description": "complete periods: 2024-03, 2024-Q1 or 2024"},
+                "partial": {"type": "array", "items": {"type": "string"}, "description": "periods covered only in part, left out"},
+                "test": {"type": "string", "enum": ["mann-kendall", "poisson"]},
+                "alpha": {"type": "number"}, "group": {"type": ["string", "null"]},
+                "areas": {"type": "array", "items": {"type": "object", "properties": {
+                    "area_id": {"type": "string"},
+                    "counts": {"type": "array", "items": {"$ref": "#/components/schemas/Count"}, "description": "one per complete period"},
+                    "direction": {"type": "string", "enum": ["rising", "falling", "none"]},
+                    "p": {"type": ["number", "null"]}, "q": {"type": ["number", "null"]},
+                    "rank": {"type": ["integer", "null"], "description": "1 = the fastest significant rise"},
+                    "growth_pct_per_year": {"type": ["number", "null"]},
+                    "rate_per_1000_per_year": {"type": ["number", "null"]},
+                    "sen_slope_per_year": {"type": ["number", "null"], "description": "planners only"}
+                }}},
+                "rising": {"type": "array", "items": {"type": "string"}, "description": "area ids, fastest first"}
+            }},
+            "Hotspots": {"type": "object", "properties": {
+                "weights": {"type": "string", "description": "in words, e.g. rook contiguity"},
+                "value": {"type": "string", "enum": ["rate", "count"]},
+                "alpha": {"type": "number"}, "fdr": {"type": "boolean"}, "period": {"type": "string"},
+                "group": {"type": ["string", "null"]}, "emerging": {"type": "boolean"},
+                "periods": {"type": "array", "items": {"type": "string"}},
+                "areas": {"type": "array", "items": {"type": "object", "properties": {
+                    "area_id": {"type": "string"},
+                    "class": {"type": "string", "enum": ["hot_99", "hot_95", "hot_90", "not_significant", "cold_90", "cold_95", "cold_99"], "description": "Gi* hot or cold spot at 99, 95 or 90 % confidence (not_significant where the area has no value)"},
+                    "q": {"type": ["number", "null"], "description": "Gi* q-value (Benjamini-Hochberg)"},
+                    "moran_quadrant": {"type": ["string", "null"], "enum": ["HH", "LL", "HL", "LH", null], "description": "local Moran cluster, null where not significant"},
+                    "emerging": {"type": ["string", "null"], "enum": ["new_hot_spot", "consecutive_hot_spot", "intensifying_hot_spot", "persistent_hot_spot", "diminishing_hot_spot", "sporadic_hot_spot", "oscillating_hot_spot", "historical_hot_spot", "new_cold_spot", "consecutive_cold_spot", "intensifying_cold_spot", "persistent_cold_spot", "diminishing_cold_spot", "sporadic_cold_spot", "oscillating_cold_spot", "historical_cold_spot", "no_pattern", null], "description": "null unless emerging=true"},
+                    "z": {"type": ["number", "null"], "description": "Gi* z (planners only)"},
+                    "gi": {"type": ["number", "null"], "description": "G*_i (planners only)"},
+                    "moran_i": {"type": ["number", "null"], "description": "local Moran's I (planners only)"}
+                }}}
+            }},
+            "Projection": {"type": "object", "properties": {
+                "period": {"type": "string"}, "group": {"type": ["string", "null"]},
+                "horizon": {"type": "integer"}, "model": {"type": "string"}, "level": {"type": "number"},
+                "fitted": {"type": "array", "items": {"type": "string"}, "description": "the complete periods fitted"},
+                "periods": {"type": "array", "items": {"type": "string"}, "description": "the periods projected"},
+                "areas": {"type": "array", "items": {"type": "object", "properties": {
+                    "area_id": {"type": "string"},
+                    "projected": {"type": "array", "items": {"$ref": "#/components/schemas/Count"}},
+                    "lower": {"type": "array", "items": {"$ref": "#/components/schemas/Count"}},
+                    "upper": {"type": "array", "items": {"$ref": "#/components/schemas/Count"}}
+                }}},
+                "region": {"type": "object", "properties": {
+                    "projected": {"type": "array", "items": {"$ref": "#/components/schemas/Count"}},
+                    "lower": {"type": "array", "items": {"$ref": "#/components/schemas/Count"}},
+                    "upper": {"type": "array", "items": {"$ref": "#/components/schemas/Count"}}
+                }}
+            }},
+            "EarlyWarning": {"type": "object", "properties": {
+                "period": {"type": "string"}, "group": {"type": ["string", "null"]},
+                "periods": {"type": "array", "items": {"type": "string"}},
+                "recent_periods": {"type": "array", "items": {"type": "string"}, "description": "the recent year the rate rule looks at"},
+                "projected_period": {"type": ["string", "null"]},
+                "rules": {"type": "object", "description": "the rules applied, by parameter name"},
+                "areas": {"type": "array", "items": {"type": "object", "properties": {
+                    "area_id": {"type": "string"},
+                    "reasons": {"type": "array", "items": {"type": "string", "enum": ["rate", "growth", "hotspot", "emerging"]}},
+                    "rate_per_1000": {"type": ["number", "null"], "description": "referrals per 1,000 per year in the recent year"},
+                    "growth_pct_per_year": {"type": ["number", "null"]},
+                    "projected": {"oneOf": [{"$ref": "#/components/schemas/Count"}, {"type": "null"}], "description": "referrals in projected_period"}
+                }}}
+            }},
             "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array"}}},
             "AreaDetail": {"type": "object", "properties": {
                 "area_id": {"type": "string"}, "name": {"type": ["string", "null"]}, "population": {"type": ["number", "null"]},

@@ -155,6 +155,17 @@ enum Command {
         #[arg(long)]
         exact: bool,
     },
+    /// Upload a referral extract to the workspace store (validated in full first;
+    /// a running server picks it up on its next restart or upload).
+    Upload {
+        #[command(flatten)]
+        ws: WorkspaceArgs,
+        /// The CSV extract, with the columns the workspace's [referrals] names.
+        file: PathBuf,
+        /// A key that makes a retried upload store nothing twice (default: the file's SHA-256).
+        #[arg(long)]
+        key: Option<String>,
+    },
     /// Export the workspace as a GeoPackage (British National Grid): the need map,
     /// premises, boundary sets and the equity table, openable in QGIS.
     Export {
@@ -694,6 +705,43 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Upload { ws, file, key } => {
+            let cfg = load_config(&ws)?;
+            let body =
+                std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let key =
+                key.unwrap_or_else(|| format!("sha256:{}", crate::io::store::sha256_hex(&body)));
+            let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+            match crate::io::store::upload_referrals(&cfg, Some(&key), &body, &user) {
+                Ok(crate::io::store::Uploaded::Stored(u, _)) => {
+                    eprintln!(
+                        "stored upload #{} ({} referrals, sha256 {}) in {}",
+                        u.id,
+                        u.rows,
+                        u.sha256,
+                        cfg.store_path().display()
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(crate::io::store::Uploaded::Replayed(u)) => {
+                    eprintln!(
+                        "already stored as upload #{} (key {key:?}); nothing done",
+                        u.id
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(crate::io::store::UploadError::Invalid(p)) => {
+                    for line in p {
+                        eprintln!("{}: {line}", file.display());
+                    }
+                    bail!("{} was not stored", file.display())
+                }
+                Err(
+                    crate::io::store::UploadError::KeyReused(m)
+                    | crate::io::store::UploadError::Store(m),
+                ) => bail!(m),
+            }
         }
         Command::Export { ws, gpkg, exact } => {
             let atlas = load(&ws)?;

@@ -350,3 +350,101 @@ impl PremisesEdit {
         Ok(())
     }
 }
+
+/// Why an upload was not stored.
+#[derive(Debug)]
+pub enum UploadError {
+    /// The content fails validation: each problem named (file, row, what).
+    Invalid(Vec<String>),
+    /// The idempotency key was used for other content.
+    KeyReused(String),
+    /// The store could not be read or written.
+    Store(String),
+}
+
+/// What an upload did.
+pub enum Uploaded {
+    /// Stored; the workspace as it now loads.
+    Stored(Upload, Box<crate::io::workspace::Atlas>),
+    /// Stored before under the same key: nothing done.
+    Replayed(Upload),
+}
+
+/// Upload a referral extract to a workspace's store: a replay is answered
+/// first; then the extract is validated in full by loading the workspace
+/// with it in place of the file (nothing is stored if anything is wrong);
+/// then stored in one transaction. Shared by the API and `needmap upload`.
+pub fn upload_referrals(
+    cfg: &crate::Config,
+    key: Option<&str>,
+    body: &[u8],
+    user: &str,
+) -> std::result::Result<Uploaded, UploadError> {
+    use crate::io::workspace::{load_workspace, LoadOptions};
+    let store_err = |e: Error| UploadError::Store(e.to_string());
+    let store_path = cfg.store_path();
+    if cfg.referrals.is_none() {
+        return Err(UploadError::Invalid(vec![
+            "the workspace has no [referrals] section saying which columns an extract has".into(),
+        ]));
+    }
+    let sha = sha256_hex(body);
+    if let (Some(k), true) = (key, store_path.is_file()) {
+        let store = Store::open(&store_path).map_err(store_err)?;
+        if let Some((u, _)) = store
+            .uploads()
+            .map_err(store_err)?
+            .into_iter()
+            .find(|(u, _)| u.idempotency_key.as_deref() == Some(k))
+        {
+            if u.sha256 != sha {
+                return Err(UploadError::KeyReused(format!(
+                    "idempotency key {k:?} was used for a different upload (#{})",
+                    u.id
+                )));
+            }
+            return Ok(Uploaded::Replayed(u));
+        }
+    }
+    let tmp = std::env::temp_dir().join(format!(
+        "needmap-candidate-{}-{}.csv",
+        std::process::id(),
+        &sha[..16]
+    ));
+    std::fs::write(&tmp, body).map_err(|e| UploadError::Store(e.to_string()))?;
+    let mut trial = cfg.clone();
+    if let Some(r) = trial.referrals.as_mut() {
+        r.path = tmp.clone();
+    }
+    trial.store.path =
+        Some(std::env::temp_dir().join(format!("needmap-no-store-{}.gpkg", std::process::id())));
+    let loaded = load_workspace(&trial, &LoadOptions::default());
+    let _ = std::fs::remove_file(&tmp);
+    let mut atlas = match loaded {
+        Ok(a) => a,
+        Err(report) => {
+            return Err(UploadError::Invalid(
+                report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == crate::io::report::Severity::Error)
+                    .map(|d| d.to_string().replace(&tmp.display().to_string(), "upload"))
+                    .collect(),
+            ))
+        }
+    };
+    let rows = atlas.referrals.referrals.len();
+    let mut store = Store::open(&store_path).map_err(store_err)?;
+    match store
+        .put("referrals", key, body, rows, user)
+        .map_err(|e| UploadError::KeyReused(e.to_string()))?
+    {
+        Put::Replayed(u) => Ok(Uploaded::Replayed(u)),
+        Put::Stored(u) => {
+            // What a restart would load (the store's newest extract is this
+            // one), under the workspace's own settings.
+            atlas.config = cfg.clone();
+            Ok(Uploaded::Stored(u, Box::new(atlas)))
+        }
+    }
+}

@@ -27,7 +27,7 @@ use tower::ServiceExt;
 
 use super::error::ApiError;
 use super::{router, AppState, Prepared, ServeOptions};
-use crate::io::store::{Put, Store};
+use crate::io::store::{upload_referrals, Store, UploadError, Uploaded};
 use crate::io::workspace::{load_workspace, LoadOptions};
 use crate::privacy::auth::Principal;
 use crate::privacy::Role;
@@ -162,82 +162,24 @@ fn apply(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let _one = live.uploading.lock().unwrap_or_else(|e| e.into_inner());
     let cfg = Config::load(&live.config).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let store_path = cfg.store_path();
-    // A replay is answered before any work.
-    if let Some(k) = key {
-        if store_path.is_file() {
-            let store = Store::open(&store_path).map_err(|e| ApiError::Internal(e.to_string()))?;
-            if let Some((u, _)) = store
-                .uploads()
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .into_iter()
-                .find(|(u, _)| u.idempotency_key.as_deref() == Some(k))
-            {
-                if u.sha256 != crate::io::store::sha256_hex(body) {
-                    return Err(ApiError::Conflict(format!(
-                        "Idempotency-Key {k:?} was used for a different upload (#{})",
-                        u.id
-                    )));
-                }
-                return Ok((StatusCode::OK, Json(json!({"upload": u, "replayed": true}))));
-            }
+    match upload_referrals(&cfg, key, body, user) {
+        Err(UploadError::Invalid(problems)) => Err(ApiError::Unprocessable(format!(
+            "the extract was not stored: {}",
+            problems.join("; ")
+        ))),
+        Err(UploadError::KeyReused(m)) => Err(ApiError::Conflict(m)),
+        Err(UploadError::Store(m)) => Err(ApiError::Internal(m)),
+        Ok(Uploaded::Replayed(u)) => {
+            Ok((StatusCode::OK, Json(json!({"upload": u, "replayed": true}))))
+        }
+        Ok(Uploaded::Stored(u, atlas)) => {
+            live.swap(Arc::new(Prepared::with_options(*atlas, &live.opts)));
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({"upload": u, "replayed": false, "applied": true})),
+            ))
         }
     }
-    // Validate in full: the workspace loaded with this extract in place of the file.
-    let tmp = std::env::temp_dir().join(format!(
-        "needmap-candidate-{}-{}.csv",
-        std::process::id(),
-        crate::io::store::sha256_hex(body).get(..16).unwrap_or("x")
-    ));
-    std::fs::write(&tmp, body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut trial = cfg.clone();
-    if let Some(r) = trial.referrals.as_mut() {
-        r.path = tmp.clone();
-    }
-    trial.store.path = Some(std::env::temp_dir().join("needmap-no-store.gpkg"));
-    let loaded = load_workspace(&trial, &LoadOptions::default());
-    let _ = std::fs::remove_file(&tmp);
-    let atlas = match loaded {
-        Ok(a) => a,
-        Err(report) => {
-            let problems: Vec<String> = report
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == crate::io::report::Severity::Error)
-                .map(|d| d.to_string().replace(&tmp.display().to_string(), "upload"))
-                .collect();
-            return Err(ApiError::Unprocessable(format!(
-                "the extract was not stored: {}",
-                problems.join("; ")
-            )));
-        }
-    };
-    let rows = atlas.referrals.referrals.len();
-    let mut store = Store::open(&store_path).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let put = store
-        .put("referrals", key, body, rows, user)
-        .map_err(|e| ApiError::Conflict(e.to_string()))?;
-    drop(store);
-    let (u, replayed) = match put {
-        Put::Stored(u) => (u, false),
-        Put::Replayed(u) => (u, true),
-    };
-    if replayed {
-        return Ok((StatusCode::OK, Json(json!({"upload": u, "replayed": true}))));
-    }
-    // The validated atlas is what a restart would load (the store's newest
-    // extract is this one), under the workspace's own settings: swap it in.
-    let mut atlas = atlas;
-    atlas.config = cfg;
-    live.swap(Arc::new(Prepared::with_options(atlas, &live.opts)));
-    Ok((
-        if replayed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
-        Json(json!({"upload": u, "replayed": replayed, "applied": true})),
-    ))
 }
 
 /// The body limit for uploads (other routes keep the 1 MiB limit).

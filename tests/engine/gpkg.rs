@@ -177,3 +177,69 @@ fn a_failed_layer_write_leaves_the_file_as_it_was() {
     let e = GeoPackage::open(&other).err().expect("refused");
     assert!(e.to_string().contains("not a GeoPackage"), "{e}");
 }
+
+/// `needmap upload`: validated, stored once per key (the file's hash by
+/// default), and what the workspace loads from then on.
+#[test]
+fn the_upload_command_stores_a_valid_extract_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("utf-8");
+    let bin = env!("CARGO_BIN_EXE_needmap");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    assert!(run(&[
+        "demo",
+        "--out",
+        d,
+        "--areas",
+        "30",
+        "--referrals",
+        "300",
+        "--seed",
+        "6"
+    ])
+    .status
+    .success());
+    let cfg = format!("{d}/needmap.toml");
+    let csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("csv");
+    let extract = dir.path().join("week.csv");
+    std::fs::write(
+        &extract,
+        csv.lines()
+            .take(121)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )
+    .expect("write");
+    let ext = extract.to_str().expect("utf-8");
+    let out = run(&["upload", "--config", &cfg, ext]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("120 referrals"));
+    let out = run(&["upload", "--config", &cfg, ext]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already stored"));
+    // A broken extract: its problems named, nothing stored.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, csv.replacen("northing", "north", 1)).expect("write");
+    let out = run(&["upload", "--config", &cfg, bad.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("northing") && err.contains("was not stored"),
+        "{err}"
+    );
+    let config = needmap::Config::load(std::path::Path::new(&cfg)).expect("config");
+    let store = needmap::io::store::Store::open(&config.store_path()).expect("store");
+    assert_eq!(store.uploads().expect("uploads").len(), 1);
+    let atlas = needmap::io::workspace::load_workspace(&config, &Default::default())
+        .unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(atlas.referrals.referrals.len(), 120);
+}

@@ -274,6 +274,10 @@ pub struct StoreConfig {
     /// The GeoPackage holding uploads (default `needmap-store.gpkg` beside the workspace).
     #[serde(default)]
     pub path: Option<PathBuf>,
+    /// A PostgreSQL/PostGIS connection string instead (`postgis` feature), e.g.
+    /// `host=db.example port=5432 user=needmap dbname=needmap`: several servers share it.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 impl Config {

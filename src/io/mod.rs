@@ -6,6 +6,8 @@ pub mod boundaries_study;
 pub mod geojson;
 pub mod gpkg;
 pub mod mvt;
+#[cfg(feature = "postgis")]
+pub mod pgstore;
 pub mod postcodes;
 pub mod publish;
 pub mod referrals;

@@ -40,6 +40,95 @@ pub enum Put {
     Replayed(Upload),
 }
 
+/// What every store backend does (the GeoPackage file, and PostgreSQL/PostGIS
+/// with the `postgis` feature): the same operations with the same guarantees,
+/// tested by one suite against both.
+pub trait UploadStore {
+    /// Store an upload in one transaction (see [`Store::put`]).
+    fn put(
+        &mut self,
+        kind: &str,
+        key: Option<&str>,
+        content: &[u8],
+        rows: usize,
+        user: &str,
+    ) -> Result<Put>;
+    /// The newest upload of a kind, with its content.
+    fn current(&mut self, kind: &str) -> Result<Option<(Upload, Vec<u8>)>>;
+    /// Every upload, oldest first, each with whether its content matches its hash.
+    fn uploads(&mut self) -> Result<Vec<(Upload, bool)>>;
+    /// A premises' version: 0 as loaded, one more per edit.
+    fn premises_version(&mut self, premises_id: &str) -> Result<i64>;
+    /// Compare and set an edit: the new version, or `Err(current)`.
+    fn edit_premises(
+        &mut self,
+        premises_id: &str,
+        expected: i64,
+        edit: &serde_json::Value,
+        user: &str,
+    ) -> Result<std::result::Result<i64, i64>>;
+    /// Every premises edit in order.
+    fn premises_edits(&mut self) -> Result<Vec<(String, i64, serde_json::Value)>>;
+}
+
+impl UploadStore for Store {
+    fn put(
+        &mut self,
+        kind: &str,
+        key: Option<&str>,
+        content: &[u8],
+        rows: usize,
+        user: &str,
+    ) -> Result<Put> {
+        Store::put(self, kind, key, content, rows, user)
+    }
+    fn current(&mut self, kind: &str) -> Result<Option<(Upload, Vec<u8>)>> {
+        Store::current(self, kind)
+    }
+    fn uploads(&mut self) -> Result<Vec<(Upload, bool)>> {
+        Store::uploads(self)
+    }
+    fn premises_version(&mut self, premises_id: &str) -> Result<i64> {
+        Store::premises_version(self, premises_id)
+    }
+    fn edit_premises(
+        &mut self,
+        premises_id: &str,
+        expected: i64,
+        edit: &serde_json::Value,
+        user: &str,
+    ) -> Result<std::result::Result<i64, i64>> {
+        Store::edit_premises(self, premises_id, expected, edit, user)
+    }
+    fn premises_edits(&mut self) -> Result<Vec<(String, i64, serde_json::Value)>> {
+        Store::premises_edits(self)
+    }
+}
+
+/// The workspace's store: PostgreSQL/PostGIS where `[store] url` is set
+/// (with the `postgis` feature), else the GeoPackage file; `None` when the
+/// file does not exist yet and `create` is false.
+pub fn open_store(cfg: &crate::Config, create: bool) -> Result<Option<Box<dyn UploadStore>>> {
+    if let Some(url) = &cfg.store.url {
+        #[cfg(feature = "postgis")]
+        {
+            return Ok(Some(Box::new(super::pgstore::PgStore::connect(url)?)));
+        }
+        #[cfg(not(feature = "postgis"))]
+        {
+            let _ = url;
+            return Err(Error::BadInput(
+                "[store] url needs needmap built with the postgis feature (cargo build --features postgis)".into(),
+            ));
+        }
+    }
+    let path = cfg.store_path();
+    if !create && !path.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(Store::open(&path)?)))
+}
+
 /// The store of a workspace.
 pub struct Store {
     gp: GeoPackage,
@@ -382,15 +471,13 @@ pub fn upload_referrals(
 ) -> std::result::Result<Uploaded, UploadError> {
     use crate::io::workspace::{load_workspace, LoadOptions};
     let store_err = |e: Error| UploadError::Store(e.to_string());
-    let store_path = cfg.store_path();
     if cfg.referrals.is_none() {
         return Err(UploadError::Invalid(vec![
             "the workspace has no [referrals] section saying which columns an extract has".into(),
         ]));
     }
     let sha = sha256_hex(body);
-    if let (Some(k), true) = (key, store_path.is_file()) {
-        let store = Store::open(&store_path).map_err(store_err)?;
+    if let (Some(k), Some(mut store)) = (key, open_store(cfg, false).map_err(store_err)?) {
         if let Some((u, _)) = store
             .uploads()
             .map_err(store_err)?
@@ -434,7 +521,9 @@ pub fn upload_referrals(
         }
     };
     let rows = atlas.referrals.referrals.len();
-    let mut store = Store::open(&store_path).map_err(store_err)?;
+    let mut store = open_store(cfg, true)
+        .map_err(store_err)?
+        .ok_or_else(|| UploadError::Store("no store".into()))?;
     match store
         .put("referrals", key, body, rows, user)
         .map_err(|e| UploadError::KeyReused(e.to_string()))?

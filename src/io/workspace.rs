@@ -576,16 +576,19 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
         let disp = display_path(cfg, &rc.path);
         pb.set_message(format!("reading referrals {disp}"));
         // The newest referral extract uploaded to the store replaces the file.
-        let uploaded = if store_path.is_file() {
-            match super::store::Store::open(&store_path).and_then(|s| s.current("referrals")) {
+        let uploaded = match super::store::open_store(cfg, false) {
+            Ok(Some(mut s)) => match s.current("referrals") {
                 Ok(u) => u,
                 Err(e) => {
                     report.error(&store_path.display().to_string(), None, e.to_string());
                     None
                 }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                report.error(&store_path.display().to_string(), None, e.to_string());
+                None
             }
-        } else {
-            None
         };
         let (path, disp, _tmp) = match uploaded {
             Some((u, content)) => {
@@ -642,9 +645,12 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
         load_premises(cfg, pc, &mut premises, &mut report);
     }
     // Edits made through the API, in order, from the store.
-    if store_path.is_file() {
+    {
         let shown = display_path(cfg, &store_path);
-        match super::store::Store::open(&store_path).and_then(|s| s.premises_edits()) {
+        let edits = super::store::open_store(cfg, false)
+            .and_then(|s| s.map(|mut s| s.premises_edits()).transpose())
+            .map(Option::unwrap_or_default);
+        match edits {
             Ok(edits) => {
                 for (id, version, edit) in edits {
                     let what = Some(format!("premises {id:?}, edit {version}"));

@@ -27,7 +27,7 @@ use tower::ServiceExt;
 
 use super::error::ApiError;
 use super::{router, AppState, Prepared, ServeOptions};
-use crate::io::store::{upload_referrals, Store, UploadError, Uploaded};
+use crate::io::store::{open_store, upload_referrals, UploadError, Uploaded};
 use crate::io::workspace::{load_workspace, LoadOptions};
 use crate::privacy::auth::Principal;
 use crate::privacy::Role;
@@ -200,13 +200,13 @@ fn premises_json(p: &crate::model::Premises, version: i64) -> Value {
 }
 
 fn version_of(s: &Prepared, id: &str) -> Result<i64, ApiError> {
-    let path = s.atlas.config.store_path();
-    if !path.is_file() {
-        return Ok(0);
+    match open_store(&s.atlas.config, false) {
+        Ok(None) => Ok(0),
+        Ok(Some(mut st)) => st
+            .premises_version(id)
+            .map_err(|e| ApiError::Internal(e.to_string())),
+        Err(e) => Err(ApiError::Internal(e.to_string())),
     }
-    Store::open(&path)
-        .and_then(|st| st.premises_version(id))
-        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn with_etag(status: StatusCode, version: i64, body: Value) -> Response {
@@ -303,7 +303,9 @@ pub async fn premises_put(
     tokio::task::spawn_blocking(move || {
         let _one = live.uploading.lock().unwrap_or_else(|e| e.into_inner());
         let cfg = Config::load(&live.config).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let mut store = Store::open(&cfg.store_path()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut store = open_store(&cfg, true)
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .ok_or_else(|| ApiError::Internal("no store".into()))?;
         let value = serde_json::to_value(&edit).map_err(|e| ApiError::Internal(e.to_string()))?;
         match store
             .edit_premises(&id, expected, &value, &user)

@@ -17,6 +17,7 @@ pub mod postcodes;
 pub mod real_data;
 pub mod scenario;
 pub mod siting;
+pub mod store;
 pub mod trends;
 
 use std::collections::HashMap;

@@ -178,24 +178,29 @@ pub fn knowledge(cells: &[Cell], shown: &[Shown], policy: &Policy) -> Vec<Constr
         for &(a, _) in &fc.terms {
             inside[a as usize] = stamp;
         }
-        // Published counts strictly inside F.
+        // Published counts strictly inside F (each candidate checked once).
         let mut subs: Vec<u32> = fc
             .terms
             .iter()
             .flat_map(|&(a, _)| holders[a as usize].iter().copied())
-            .filter(|&g| {
-                g as usize != f
-                    && cells[g as usize].terms.len() < fc.terms.len()
-                    && cells[g as usize]
-                        .terms
-                        .iter()
-                        .all(|t| inside[t.0 as usize] == stamp)
-            })
+            .filter(|&g| g as usize != f && cells[g as usize].terms.len() < fc.terms.len())
             .collect();
         subs.sort_unstable();
         subs.dedup();
+        subs.retain(|&g| {
+            cells[g as usize]
+                .terms
+                .iter()
+                .all(|t| inside[t.0 as usize] == stamp)
+        });
         subs.sort_by_key(|&g| (std::cmp::Reverse(cells[g as usize].terms.len()), g));
-        for seed in subs.iter().take(32) {
+        // One family per seed not already in an earlier family: a breakdown
+        // by group and one by period, say, not thirty copies of the first.
+        let mut in_family: Vec<u32> = Vec::new();
+        for seed in subs.iter().take(64) {
+            if in_family.contains(seed) {
+                continue;
+            }
             stamp += 1;
             let mut family: Vec<u32> = Vec::new();
             for &g in std::iter::once(seed).chain(subs.iter()) {
@@ -208,6 +213,7 @@ pub fn knowledge(cells: &[Cell], shown: &[Shown], policy: &Policy) -> Vec<Constr
                 }
                 family.push(g);
             }
+            in_family.extend(&family);
             let rest: Vec<u32> = fc
                 .terms
                 .iter()

@@ -319,6 +319,11 @@ pub struct PrivacyConfig {
 }
 
 impl PrivacyConfig {
+    /// The threshold of public hours analyses, minutes (default 15).
+    pub fn public_hours_threshold_min(&self) -> f64 {
+        self.public_hours_threshold_min.unwrap_or(15.0)
+    }
+
     /// The disclosure-control policy: DESIGN.md's defaults unless set.
     pub fn policy(&self) -> crate::privacy::Policy {
         let d = crate::privacy::Policy::default();

@@ -8,11 +8,9 @@ use anyhow::{anyhow, bail};
 use serde_json::{json, Map};
 
 use super::emit_table;
-use crate::analysis::access::nearest_by_cost;
 use crate::analysis::extend::{best_per_premises, ranked_extensions, Extension};
 use crate::analysis::hours::{
-    floating_catchment_by_hour, hours_gaps, open_in_reach, possible_outcomes, referral_hours,
-    unmet_demand, HoursGap,
+    floating_catchment_by_hour, hours_gaps, open_in_reach, unmet_demand, HoursGap,
 };
 use crate::io::study::{slot_label, KindStudy};
 use crate::io::workspace::Atlas;
@@ -60,11 +58,7 @@ pub fn hours_gap(
     let public = if role.exact() {
         None
     } else {
-        let p_min = atlas
-            .config
-            .privacy
-            .public_hours_threshold_min
-            .unwrap_or(15.0);
+        let p_min = atlas.config.privacy.public_hours_threshold_min();
         if (threshold_min - p_min).abs() > 1e-9 || group.is_some() {
             bail!(
                 "public output of the hours gap is at --threshold-min {p_min} for all client groups (other thresholds and groups could be differenced); give --exact for planner output"
@@ -73,24 +67,7 @@ pub fn hours_gap(
         let need =
             crate::analysis::need::need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
         let release = crate::io::publish::public_release(atlas, &need);
-        let flags = referral_hours(&atlas.referrals, &st.costs, st.threshold_s, &hours, |_| {
-            true
-        });
-        let catchment: Vec<Option<u32>> = nearest_by_cost(&st.costs)
-            .iter()
-            .map(|n| n.map(|x| x.0))
-            .collect();
-        let always: Vec<bool> = st
-            .idx
-            .iter()
-            .map(|&j| atlas.premises[j].opening_hours.as_deref().map(str::trim) == Some("24/7"))
-            .collect();
-        let possible = possible_outcomes(&st.costs, st.threshold_s, &always);
-        Some(
-            release
-                .counts
-                .hours(&flags, &catchment, st.idx.len(), &possible),
-        )
+        Some(st.public_hours(&release.counts))
     };
     // Shares come from the counts as shown, so that they give nothing away.
     let shown = |g: &HoursGap, from: Option<(Count, Count)>| -> (Count, Count) {
@@ -102,12 +79,9 @@ pub fn hours_gap(
         })
     };
     let cells = |(t, u): (Count, Count)| {
-        let pct = match (u.value(), t.value()) {
-            (Some(u), Some(t)) if t > 0.0 => {
-                format!("{:.1}", ((u / t * 100.0).min(100.0) * 10.0).round() / 10.0)
-            }
-            _ => String::new(),
-        };
+        let pct = crate::privacy::percent_shown(&u, &t)
+            .map(|p| format!("{p:.1}"))
+            .unwrap_or_default();
         vec![t.to_string(), u.to_string(), pct]
     };
     let timed: u64 = gaps.by_area.iter().map(|g| g.timed).sum();

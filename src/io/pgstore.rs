@@ -155,6 +155,17 @@ impl UploadStore for PgStore {
             .collect())
     }
 
+    fn by_key(&mut self, key: &str) -> Result<Option<Upload>> {
+        let r = self
+            .client
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM needmap_uploads WHERE idempotency_key = $1"),
+                &[&key],
+            )
+            .map_err(err)?;
+        Ok(r.as_ref().map(upload))
+    }
+
     fn premises_version(&mut self, premises_id: &str) -> Result<i64> {
         let r = self
             .client

@@ -57,6 +57,8 @@ pub trait UploadStore {
     fn current(&mut self, kind: &str) -> Result<Option<(Upload, Vec<u8>)>>;
     /// Every upload, oldest first, each with whether its content matches its hash.
     fn uploads(&mut self) -> Result<Vec<(Upload, bool)>>;
+    /// The upload stored under an idempotency key, if any (without its content).
+    fn by_key(&mut self, key: &str) -> Result<Option<Upload>>;
     /// A premises' version: 0 as loaded, one more per edit.
     fn premises_version(&mut self, premises_id: &str) -> Result<i64>;
     /// Compare and set an edit: the new version, or `Err(current)`.
@@ -87,6 +89,16 @@ impl UploadStore for Store {
     }
     fn uploads(&mut self) -> Result<Vec<(Upload, bool)>> {
         Store::uploads(self)
+    }
+    fn by_key(&mut self, key: &str) -> Result<Option<Upload>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM needmap_uploads WHERE idempotency_key = ?1"),
+                [key],
+                row_upload,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
     }
     fn premises_version(&mut self, premises_id: &str) -> Result<i64> {
         Store::premises_version(self, premises_id)
@@ -478,12 +490,7 @@ pub fn upload_referrals(
     }
     let sha = sha256_hex(body);
     if let (Some(k), Some(mut store)) = (key, open_store(cfg, false).map_err(store_err)?) {
-        if let Some((u, _)) = store
-            .uploads()
-            .map_err(store_err)?
-            .into_iter()
-            .find(|(u, _)| u.idempotency_key.as_deref() == Some(k))
-        {
+        if let Some(u) = store.by_key(k).map_err(store_err)? {
             if u.sha256 != sha {
                 return Err(UploadError::KeyReused(format!(
                     "idempotency key {k:?} was used for a different upload (#{})",

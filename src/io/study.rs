@@ -113,6 +113,35 @@ impl KindStudy<'_> {
             .collect()
     }
 
+    /// The public hours-gap counts at this study's threshold, all groups,
+    /// audited against the public release `counts` (see `CountRelease::hours`).
+    pub fn public_hours(
+        &self,
+        counts: &crate::privacy::CountRelease,
+    ) -> crate::privacy::release::HoursRelease {
+        use crate::analysis::hours::{possible_outcomes, referral_hours};
+        let a = self.atlas;
+        let flags = referral_hours(
+            &a.referrals,
+            &self.costs,
+            self.threshold_s,
+            &self.hours(),
+            |_| true,
+        );
+        let catchment: Vec<Option<u32>> = crate::analysis::access::nearest_by_cost(&self.costs)
+            .iter()
+            .map(|n| n.map(|x| x.0))
+            .collect();
+        // Premises never closed: what a reader knows of outcomes that cannot happen.
+        let always: Vec<bool> = self
+            .idx
+            .iter()
+            .map(|&j| a.premises[j].opening_hours.as_deref().map(str::trim) == Some("24/7"))
+            .collect();
+        let possible = possible_outcomes(&self.costs, self.threshold_s, &always);
+        counts.hours(&flags, &catchment, self.idx.len(), &possible)
+    }
+
     /// Open share of each hour of the typical week, per premises.
     pub fn open_slots(&self) -> Vec<[f64; 168]> {
         crate::analysis::hours::open_slots(&self.hours(), self.atlas.reference_monday())

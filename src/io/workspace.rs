@@ -572,23 +572,22 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     };
     let mut referrals = ReferralSet::default();
     let store_path = cfg.store_path();
+    // The store (uploads and edits), opened once for both.
+    let mut store = super::store::open_store(cfg, false).unwrap_or_else(|e| {
+        report.error(&store_path.display().to_string(), None, e.to_string());
+        None
+    });
     if let Some(rc) = &cfg.referrals {
         let disp = display_path(cfg, &rc.path);
         pb.set_message(format!("reading referrals {disp}"));
         // The newest referral extract uploaded to the store replaces the file.
-        let uploaded = match super::store::open_store(cfg, false) {
-            Ok(Some(mut s)) => match s.current("referrals") {
-                Ok(u) => u,
-                Err(e) => {
-                    report.error(&store_path.display().to_string(), None, e.to_string());
-                    None
-                }
-            },
-            Ok(None) => None,
-            Err(e) => {
+        let uploaded = match store.as_mut().map(|s| s.current("referrals")) {
+            Some(Ok(u)) => u,
+            Some(Err(e)) => {
                 report.error(&store_path.display().to_string(), None, e.to_string());
                 None
             }
+            None => None,
         };
         let (path, disp, _tmp) = match uploaded {
             Some((u, content)) => {
@@ -647,8 +646,10 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     // Edits made through the API, in order, from the store.
     {
         let shown = display_path(cfg, &store_path);
-        let edits = super::store::open_store(cfg, false)
-            .and_then(|s| s.map(|mut s| s.premises_edits()).transpose())
+        let edits = store
+            .as_mut()
+            .map(|s| s.premises_edits())
+            .transpose()
             .map(Option::unwrap_or_default);
         match edits {
             Ok(edits) => {

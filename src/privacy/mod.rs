@@ -123,11 +123,7 @@ impl Policy {
     /// the counts as published so that it gives nothing more away; `None`
     /// where either is withheld or `whole` is 0.
     pub fn percent(&self, part: f64, whole: f64, role: Role) -> Option<f64> {
-        let (p, w) = (
-            self.count(part, role).value()?,
-            self.count(whole, role).value()?,
-        );
-        (w > 0.0).then(|| ((p / w * 100.0).min(100.0) * 10.0).round() / 10.0)
+        percent_shown(&self.count(part, role), &self.count(whole, role))
     }
 
     /// Publish a rate per 1,000 for a count and a population.
@@ -149,6 +145,13 @@ impl Policy {
         };
         Some((rate * 100.0).round() / 100.0)
     }
+}
+
+/// `part` as a percentage of `whole` (one decimal), from the counts as shown:
+/// `None` where either is withheld or `whole` is 0.
+pub fn percent_shown(part: &Count, whole: &Count) -> Option<f64> {
+    let (p, w) = (part.value()?, whole.value()?);
+    (w > 0.0).then(|| ((p / w * 100.0).min(100.0) * 10.0).round() / 10.0)
 }
 
 /// How referral counts leave the process: exact for planners and data

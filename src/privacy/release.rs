@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::sdc::{protect, Cell, Shown, WITHHELD};
+use super::sdc::{protect, Cell, Shown};
 use super::{Count, Policy};
 use crate::analysis::need::{period_label, NeedMap};
 use crate::config::Period;
@@ -192,11 +192,7 @@ impl CountRelease {
     }
 
     fn count(&self, cell: u32) -> Count {
-        match self.shown[cell as usize] {
-            Shown::Value(v) => Count::Value(v),
-            Shown::Small => Count::Suppressed(format!("<{}", self.policy.threshold)),
-            Shown::Withheld => Count::Suppressed(WITHHELD.into()),
-        }
+        self.shown[cell as usize].count(&self.policy)
     }
 
     /// The policy the release was protected with.
@@ -396,11 +392,7 @@ impl CountRelease {
 
 impl HoursRelease {
     fn count(&self, c: u32) -> Count {
-        match self.shown[c as usize] {
-            Shown::Value(v) => Count::Value(v),
-            Shown::Small => Count::Suppressed(format!("<{}", self.policy.threshold)),
-            Shown::Withheld => Count::Suppressed(WITHHELD.into()),
-        }
+        self.shown[c as usize].count(&self.policy)
     }
 
     /// An area's timed referrals and those no premises in reach was open for.
@@ -430,6 +422,7 @@ mod tests {
     use super::*;
     use crate::analysis::hours::ReferralHours;
     use crate::model::{AreaId, Referral, ReferralId};
+    use crate::privacy::sdc::WITHHELD;
 
     /// Two areas in one catchment: A has 11 timed referrals, all unmet, so
     /// "met = timed - unmet" is 0 and would show as 10 - 10 = 0..2; B has

@@ -48,6 +48,17 @@ pub enum Shown {
     Withheld,
 }
 
+impl Shown {
+    /// As a published count: the value, `<threshold`, or [`WITHHELD`].
+    pub fn count(self, policy: &Policy) -> super::Count {
+        match self {
+            Shown::Value(v) => super::Count::Value(v),
+            Shown::Small => super::Count::Suppressed(format!("<{}", policy.threshold)),
+            Shown::Withheld => super::Count::Suppressed(WITHHELD.into()),
+        }
+    }
+}
+
 /// One published cell: the weighted sum of some atoms.
 #[derive(Clone, Debug, Default)]
 pub struct Cell {

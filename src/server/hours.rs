@@ -19,8 +19,8 @@ use super::routes::Q;
 use super::AppState;
 use crate::analysis::access::{nearest_by_cost, CostMatrix, Decay};
 use crate::analysis::hours::{
-    demand_by_area, floating_catchment_by_hour, hours_gaps, open_in_reach, possible_outcomes,
-    referral_hours, unmet_demand, HoursGaps, UnmetDemand,
+    demand_by_area, floating_catchment_by_hour, hours_gaps, open_in_reach, unmet_demand, HoursGaps,
+    UnmetDemand,
 };
 use crate::io::study::slot_label;
 use crate::privacy::Role;
@@ -51,12 +51,7 @@ pub struct GapBundle {
 
 /// The public threshold for hours analyses, seconds.
 pub(super) fn public_threshold_s(s: &super::Prepared) -> f64 {
-    s.atlas
-        .config
-        .privacy
-        .public_hours_threshold_min
-        .unwrap_or(15.0)
-        * 60.0
+    s.atlas.config.privacy.public_hours_threshold_min() * 60.0
 }
 
 /// The public sees hours analyses at one threshold and for all client groups
@@ -139,12 +134,6 @@ pub(super) fn threshold_s(min: Option<f64>) -> Result<f64, ApiError> {
     Ok(m * 60.0)
 }
 
-/// A percentage from two counts as shown (withheld where either is).
-fn shown_percent(part: &crate::privacy::Count, whole: &crate::privacy::Count) -> Option<f64> {
-    let (p, w) = (part.value()?, whole.value()?);
-    (w > 0.0).then(|| ((p / w * 100.0).min(100.0) * 10.0).round() / 10.0)
-}
-
 fn count(s: &super::Prepared, n: f64) -> Value {
     json!(s.policy.count(n, ROLE))
 }
@@ -185,20 +174,7 @@ async fn gap_bundle(
         let nearest = nearest_by_cost(&study.costs);
         let public = (group_owned.is_none()
             && (threshold_s - public_threshold_s(&st)).abs() < 1e-9)
-            .then(|| {
-                let flags =
-                    referral_hours(&a.referrals, &study.costs, threshold_s, &hours, |_| true);
-                let catchment: Vec<Option<u32>> = nearest.iter().map(|n| n.map(|x| x.0)).collect();
-                let always: Vec<bool> = study
-                    .idx
-                    .iter()
-                    .map(|&j| a.premises[j].opening_hours.as_deref().map(str::trim) == Some("24/7"))
-                    .collect();
-                let possible = possible_outcomes(&study.costs, threshold_s, &always);
-                st.public
-                    .counts
-                    .hours(&flags, &catchment, study.idx.len(), &possible)
-            });
+            .then(|| study.public_hours(&st.public.counts));
         Ok(GapBundle {
             public,
             method: study.method.clone(),
@@ -263,7 +239,7 @@ pub async fn gap(
             };
             json!({
                 "area_id": ar.code,
-                "unmet_pct": shown_percent(&unmet, &timed),
+                "unmet_pct": crate::privacy::percent_shown(&unmet, &timed),
                 "timed": timed,
                 "unmet": unmet,
             })
@@ -289,7 +265,7 @@ pub async fn gap(
                 "name": p.name,
                 "opening_hours": p.opening_hours,
                 "open_hours_per_week": round3(open.iter().sum::<f64>()),
-                "while_closed_pct": shown_percent(&closed, &timed),
+                "while_closed_pct": crate::privacy::percent_shown(&closed, &timed),
                 "catchment_timed": timed,
                 "while_closed": closed,
             })
@@ -320,7 +296,7 @@ pub async fn gap(
         "week_start": b.week_start,
         "note": "Premises without opening hours count as closed. Counts are disclosure-controlled: <10 or rounded to 5.",
         "totals": {
-            "unmet_pct": shown_percent(&u_shown, &t_shown),
+            "unmet_pct": crate::privacy::percent_shown(&u_shown, &t_shown),
             "timed": t_shown,
             "unmet": u_shown,
         },

@@ -14,6 +14,14 @@ use needmap::server::{router, Prepared, ServeOptions};
 use needmap::Config;
 
 fn state(max_in_flight: usize) -> (needmap::server::AppState, tempfile::TempDir) {
+    state_with(ServeOptions {
+        max_in_flight,
+        ..ServeOptions::default()
+    })
+}
+
+/// A small demo workspace served with these options.
+fn state_with(opts: ServeOptions) -> (needmap::server::AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = DemoSpec {
         areas: 30,
@@ -23,10 +31,6 @@ fn state(max_in_flight: usize) -> (needmap::server::AppState, tempfile::TempDir)
     let summary = write_demo(dir.path(), &spec).expect("demo");
     let cfg = Config::load(&summary.config).expect("config");
     let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
-    let opts = ServeOptions {
-        max_in_flight,
-        ..ServeOptions::default()
-    };
     (Arc::new(Prepared::with_options(atlas, &opts)), dir)
 }
 
@@ -172,22 +176,12 @@ fn limited(
     burst: f64,
     proxy: Option<&str>,
 ) -> (needmap::server::AppState, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let spec = DemoSpec {
-        areas: 30,
-        referrals: 200,
-        seed: 9,
-    };
-    let summary = write_demo(dir.path(), &spec).expect("demo");
-    let cfg = Config::load(&summary.config).expect("config");
-    let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
-    let opts = ServeOptions {
+    state_with(ServeOptions {
         client_rate_per_s: rate,
         client_burst: burst,
         trusted_proxy: proxy.map(|p| p.parse().expect("ip")),
         ..ServeOptions::default()
-    };
-    (Arc::new(Prepared::with_options(atlas, &opts)), dir)
+    })
 }
 
 #[test]

@@ -260,6 +260,15 @@ fn uploads_survive_sigkill_at_random_moments() {
     eprintln!("200 uploads acknowledged through {kills} SIGKILLs");
 }
 
+/// The ETag of a response's header block, if any.
+fn etag(head: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("etag:")
+            .then(|| l[5..].trim().to_string())
+    })
+}
+
 fn put_premises(
     addr: std::net::SocketAddr,
     id: &str,
@@ -281,28 +290,14 @@ fn put_premises(
         &h,
         body.as_bytes(),
     );
-    let tag = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("etag:")
-                .then(|| l[5..].trim().to_string())
-        })
-        .unwrap_or_default();
+    let tag = etag(&head).unwrap_or_default();
     (st, tag, serde_json::from_str(&b).unwrap_or(Value::Null))
 }
 
 fn get_premises(addr: std::net::SocketAddr, id: &str) -> (String, Value) {
     let (st, head, b) = http_raw(addr, &format!("/api/premises/{id}"), &[]);
     assert_eq!(st, 200, "{b}");
-    let tag = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("etag:")
-                .then(|| l[5..].trim().to_string())
-        })
-        .expect("ETag");
+    let tag = etag(&head).expect("ETag");
     (tag, serde_json::from_str(&b).expect("json"))
 }
 

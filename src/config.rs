@@ -278,6 +278,11 @@ pub struct StoreConfig {
     /// `host=db.example port=5432 user=needmap dbname=needmap`: several servers share it.
     #[serde(default)]
     pub url: Option<String>,
+    /// How often a running server looks for uploads and edits made through
+    /// another server sharing the store, or `needmap upload` (seconds,
+    /// default 2; 0 = never).
+    #[serde(default)]
+    pub refresh_s: Option<f64>,
 }
 
 impl Config {

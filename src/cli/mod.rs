@@ -155,13 +155,21 @@ enum Command {
         #[arg(long)]
         exact: bool,
     },
-    /// Upload a referral extract to the workspace store (validated in full first;
-    /// a running server picks it up on its next restart or upload).
+    /// Upload a referral extract (CSV), a premises layer or a boundary set
+    /// (GeoJSON) to the workspace store, validated in full first; running
+    /// servers sharing the store pick it up within `[store] refresh_s`.
     Upload {
         #[command(flatten)]
         ws: WorkspaceArgs,
-        /// The CSV extract, with the columns the workspace's [referrals] names.
+        /// The file: a CSV extract with the columns the workspace's [referrals]
+        /// names, or GeoJSON for --premises / --boundaries.
         file: PathBuf,
+        /// Replace this premises layer (its file name without extension) instead of the referrals.
+        #[arg(long, conflicts_with = "boundaries")]
+        premises: Option<String>,
+        /// Replace this boundary set (its name in [[boundaries]]) instead of the referrals.
+        #[arg(long)]
+        boundaries: Option<String>,
         /// A key that makes a retried upload store nothing twice (default: the file's SHA-256).
         #[arg(long)]
         key: Option<String>,
@@ -527,10 +535,19 @@ enum Command {
     /// Print the Argon2 hash of a bearer token read from standard input, for
     /// `[[auth.users]] token_hash` in the workspace file.
     TokenHash,
-    /// Verify the hash chain of an audit log; exits non-zero naming the first bad line.
+    /// Verify the hash chain of an audit log (a JSON-lines file), or with
+    /// --config of the workspace store's audit trail (every upload, edit and
+    /// scenario change); exits non-zero naming the first bad record.
     AuditVerify {
         /// The audit log (JSON lines).
-        log: PathBuf,
+        #[arg(required_unless_present = "config")]
+        log: Option<PathBuf>,
+        /// The workspace file whose store's trail to verify (and list with --list).
+        #[arg(long, short = 'c', conflicts_with = "log")]
+        config: Option<PathBuf>,
+        /// Print the store trail's records, one JSON line each.
+        #[arg(long, requires = "config")]
+        list: bool,
     },
     /// Benchmark: MCLP and p-median on a demand CSV (x, y, weight) and a
     /// sites CSV (x, y) with Euclidean kilometres; one JSON line per run.
@@ -639,7 +656,13 @@ fn load_config(ws: &WorkspaceArgs) -> anyhow::Result<Config> {
 
 fn load(ws: &WorkspaceArgs) -> anyhow::Result<Atlas> {
     let cfg = load_config(ws)?;
-    match load_workspace(&cfg, &LoadOptions { progress: true }) {
+    match load_workspace(
+        &cfg,
+        &LoadOptions {
+            progress: true,
+            ..LoadOptions::default()
+        },
+    ) {
         Ok(atlas) => {
             if !atlas.report.diagnostics.is_empty() {
                 eprintln!("{}", atlas.report);
@@ -679,7 +702,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { ws, strict, json } => {
             let cfg = load_config(&ws)?;
-            let result = load_workspace(&cfg, &LoadOptions { progress: !json });
+            let result = load_workspace(
+                &cfg,
+                &LoadOptions {
+                    progress: !json,
+                    ..LoadOptions::default()
+                },
+            );
             let (report, ok_summary) = match &result {
                 Ok(a) => (a.report.clone(), Some(summary(a))),
                 Err(r) => (r.clone(), None),
@@ -706,21 +735,39 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Upload { ws, file, key } => {
+        Command::Upload {
+            ws,
+            file,
+            premises,
+            boundaries,
+            key,
+        } => {
+            use crate::io::store::Target;
+            let target = match (premises, boundaries) {
+                (Some(p), _) => Target::Premises(p),
+                (None, Some(b)) => Target::Boundaries(b),
+                (None, None) => Target::Referrals,
+            };
             let cfg = load_config(&ws)?;
             let body =
                 std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let key =
                 key.unwrap_or_else(|| format!("sha256:{}", crate::io::store::sha256_hex(&body)));
-            let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-            match crate::io::store::upload_referrals(&cfg, Some(&key), &body, &user) {
+            let user = scenario::cli_user();
+            match crate::io::store::upload(&cfg, &target, Some(&key), &body, &user) {
                 Ok(crate::io::store::Uploaded::Stored(u, _)) => {
+                    let what = match &target {
+                        Target::Referrals => "referrals",
+                        Target::Premises(_) => "premises",
+                        Target::Boundaries(_) => "units",
+                    };
+                    let place = match &cfg.store.url {
+                        Some(_) => "the store database".to_string(),
+                        None => cfg.store_path().display().to_string(),
+                    };
                     eprintln!(
-                        "stored upload #{} ({} referrals, sha256 {}) in {}",
-                        u.id,
-                        u.rows,
-                        u.sha256,
-                        cfg.store_path().display()
+                        "stored upload #{} ({}: {} {what}, sha256 {}) in {place}",
+                        u.id, u.kind, u.rows, u.sha256
                     );
                     Ok(ExitCode::SUCCESS)
                 }
@@ -1217,7 +1264,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{h}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::AuditVerify { log } => match crate::privacy::audit::verify(&log) {
+        Command::AuditVerify {
+            log: Some(log),
+            config: None,
+            ..
+        } => match crate::privacy::audit::verify(&log) {
             Ok(v) => {
                 println!(
                     "{}: {} records, chain intact, last hash {}",
@@ -1232,6 +1283,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::AuditVerify { config, list, .. } => {
+            let file = config.ok_or_else(|| anyhow::anyhow!("give an audit log or --config"))?;
+            let cfg = crate::Config::load(&file)?;
+            let place = match &cfg.store.url {
+                Some(_) => "the store database".to_string(),
+                None => cfg.store_path().display().to_string(),
+            };
+            let Some(mut store) = crate::io::store::open_store(&cfg, false)? else {
+                println!("{place}: no store yet, so no trail");
+                return Ok(ExitCode::SUCCESS);
+            };
+            let trail = store.audit_trail()?;
+            if list {
+                for r in &trail {
+                    println!("{r}");
+                }
+            }
+            match crate::privacy::audit::verify_records(trail) {
+                Ok(v) => {
+                    println!(
+                        "{place}: {} records, chain intact, last hash {}",
+                        v.records, v.last_hash
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{place}: audit trail {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::BenchSiting {
             demand,
             sites,

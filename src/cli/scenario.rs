@@ -74,11 +74,14 @@ pub fn save(
         edits: list,
         updated: Some(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()),
     };
-    atlas.scenario_store().put(&s).map_err(|e| anyhow!(e))?;
+    atlas
+        .scenario_store()
+        .put(&s, &cli_user())
+        .map_err(|e| anyhow!(e))?;
     eprintln!(
         "saved scenario {name} ({} edits) in {}",
         s.edits.len(),
-        atlas.scenario_store().dir().display()
+        atlas.scenario_store().place()
     );
     Ok(())
 }
@@ -87,7 +90,7 @@ pub fn save(
 pub fn delete(atlas: &Atlas, name: &str) -> anyhow::Result<()> {
     if atlas
         .scenario_store()
-        .delete(name)
+        .delete(name, &cli_user())
         .map_err(|e| anyhow!(e))?
     {
         eprintln!("deleted scenario {name}");
@@ -95,6 +98,11 @@ pub fn delete(atlas: &Atlas, name: &str) -> anyhow::Result<()> {
     } else {
         bail!("no scenario {name:?}")
     }
+}
+
+/// Who is at the command line, for the store's audit trail.
+pub fn cli_user() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "cli".into())
 }
 
 fn edits_of(atlas: &Atlas, name: &str) -> anyhow::Result<Vec<Edit>> {

@@ -11,7 +11,10 @@
 
 use postgres::{Client, NoTls};
 
-use super::store::{sha256_hex, Put, Upload, UploadStore};
+use super::store::{
+    chain, edit_record, now, scenario_record, sha256_hex, upload_record, Put, Upload, UploadStore,
+    RESET,
+};
 use crate::error::{Error, Result};
 
 /// A connection to the store's database.
@@ -20,7 +23,15 @@ pub struct PgStore {
 }
 
 fn err(e: postgres::Error) -> Error {
-    Error::BadInput(format!("store database: {e}"))
+    match e.as_db_error() {
+        Some(db) => Error::BadInput(format!(
+            "store database: {}: {}{}",
+            db.severity(),
+            db.message(),
+            db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+        )),
+        None => Error::BadInput(format!("store database: {e}")),
+    }
 }
 
 const COLUMNS: &str = "id, kind, idempotency_key, sha256, bytes, rows, received_at, \"user\"";
@@ -65,6 +76,17 @@ impl PgStore {
                    at TEXT NOT NULL,
                    geom geometry(Point, 4326),
                    UNIQUE (premises_id, version));
+                 CREATE TABLE IF NOT EXISTS needmap_scenarios (
+                   id BIGSERIAL PRIMARY KEY,
+                   name TEXT NOT NULL,
+                   body TEXT,
+                   \"user\" TEXT NOT NULL,
+                   at TEXT NOT NULL);
+                 CREATE INDEX IF NOT EXISTS needmap_scenarios_name ON needmap_scenarios (name, id);
+                 CREATE TABLE IF NOT EXISTS needmap_audit (
+                   seq BIGINT PRIMARY KEY,
+                   hash TEXT NOT NULL,
+                   record TEXT NOT NULL);
                  SELECT pg_advisory_unlock(724519);",
             )
             .map_err(err)?;
@@ -72,10 +94,25 @@ impl PgStore {
     }
 }
 
-fn now() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+/// Append an audit record inside a transaction, the chain extended under
+/// a transaction-scoped advisory lock (one writer at a time across servers).
+fn pg_audit(tx: &mut postgres::Transaction<'_>, record: serde_json::Value) -> Result<String> {
+    tx.execute("SELECT pg_advisory_xact_lock(724520)", &[])
+        .map_err(err)?;
+    let last = tx
+        .query_opt(
+            "SELECT seq, hash FROM needmap_audit ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .map_err(err)?
+        .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+    let (seq, hash, text) = chain(last, record);
+    tx.execute(
+        "INSERT INTO needmap_audit (seq, hash, record) VALUES ($1, $2, $3)",
+        &[&seq, &hash, &text],
+    )
+    .map_err(err)?;
+    Ok(hash)
 }
 
 impl UploadStore for PgStore {
@@ -86,6 +123,7 @@ impl UploadStore for PgStore {
         content: &[u8],
         rows: usize,
         user: &str,
+        resets: &[String],
     ) -> Result<Put> {
         let sha = sha256_hex(content);
         let mut tx = self.client.transaction().map_err(err)?;
@@ -100,7 +138,23 @@ impl UploadStore for PgStore {
             )
             .map_err(err)?;
         let out = match inserted {
-            Some(r) => Put::Stored(upload(&r)),
+            Some(r) => {
+                let u = upload(&r);
+                let reset = serde_json::json!({ RESET: u.id }).to_string();
+                for p in resets {
+                    tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[p])
+                        .map_err(err)?;
+                    tx.execute(
+                        "INSERT INTO needmap_premises_edits (premises_id, version, edit, \"user\", at)
+                         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4
+                         FROM needmap_premises_edits WHERE premises_id = $1",
+                        &[p, &reset, &user, &now()],
+                    )
+                    .map_err(err)?;
+                }
+                pg_audit(&mut tx, upload_record(&u, resets.len()))?;
+                Put::Stored(u)
+            }
             None => {
                 let r = tx
                     .query_one(
@@ -220,6 +274,7 @@ impl UploadStore for PgStore {
             ],
         )
         .map_err(err)?;
+        pg_audit(&mut tx, edit_record(premises_id, current + 1, edit, user))?;
         tx.commit().map_err(err)?;
         Ok(Ok(current + 1))
     }
@@ -238,6 +293,81 @@ impl UploadStore for PgStore {
                 serde_json::from_str(&text)
                     .map(|e| (id.clone(), v, e))
                     .map_err(|e| Error::BadInput(format!("store database: edit {v} of {id}: {e}")))
+            })
+            .collect()
+    }
+
+    fn generation(&mut self) -> Result<(i64, i64)> {
+        let r = self
+            .client
+            .query_one(
+                "SELECT (SELECT count(*) FROM needmap_uploads),
+                        (SELECT count(*) FROM needmap_premises_edits)",
+                &[],
+            )
+            .map_err(err)?;
+        Ok((r.get(0), r.get(1)))
+    }
+
+    fn scenario_put(&mut self, name: &str, body: Option<&str>, user: &str) -> Result<bool> {
+        let mut tx = self.client.transaction().map_err(err)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('scenario:' || $1))",
+            &[&name],
+        )
+        .map_err(err)?;
+        let existed = tx
+            .query_opt(
+                "SELECT body IS NOT NULL FROM needmap_scenarios WHERE name = $1 ORDER BY id DESC LIMIT 1",
+                &[&name],
+            )
+            .map_err(err)?
+            .is_some_and(|r| r.get::<_, bool>(0));
+        if body.is_none() && !existed {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO needmap_scenarios (name, body, \"user\", at) VALUES ($1, $2, $3, $4)",
+            &[&name, &body, &user, &now()],
+        )
+        .map_err(err)?;
+        pg_audit(&mut tx, scenario_record(name, body, user))?;
+        tx.commit().map_err(err)?;
+        Ok(existed)
+    }
+
+    fn scenario_list(&mut self) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT DISTINCT ON (name) name, body FROM needmap_scenarios ORDER BY name, id DESC",
+                &[],
+            )
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((r.get::<_, String>(0), r.get::<_, Option<String>>(1)?)))
+            .collect())
+    }
+
+    fn append_audit(&mut self, record: serde_json::Value) -> Result<String> {
+        let mut tx = self.client.transaction().map_err(err)?;
+        let hash = pg_audit(&mut tx, record)?;
+        tx.commit().map_err(err)?;
+        Ok(hash)
+    }
+
+    fn audit_trail(&mut self) -> Result<Vec<serde_json::Value>> {
+        let rows = self
+            .client
+            .query("SELECT seq, record FROM needmap_audit ORDER BY seq", &[])
+            .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                let (seq, text): (i64, String) = (r.get(0), r.get(1));
+                serde_json::from_str(&text).map_err(|e| {
+                    Error::BadInput(format!("store database: audit record {seq}: {e}"))
+                })
             })
             .collect()
     }

@@ -1,11 +1,9 @@
-//! Scenarios saved in the workspace: one JSON file per scenario in
-//! `<workspace>/scenarios/` (or `[scenarios] dir`). A save writes a
-//! temporary file beside the target, flushes it to disk, renames it over the
-//! target and flushes the directory, so a crash mid-save leaves either the
-//! old file or the new one, never a torn one, and other scenarios are never
-//! touched. Files that do not parse are reported by name, not dropped.
-
-use std::path::{Path, PathBuf};
+//! Scenarios saved in the workspace store (`io::store`: the GeoPackage by
+//! default, PostGIS when `[store] url` is set), so that every server
+//! sharing a store sees the same scenarios. A save or a deletion is one
+//! transaction and adds a row: earlier versions are kept, and each change is
+//! in the store's hash-chained audit trail with who made it. A stored
+//! scenario that does not parse is reported by name, not dropped.
 
 use serde::{Deserialize, Serialize};
 
@@ -46,41 +44,45 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The scenario files of a workspace.
+/// The scenarios of a workspace, in its store.
 #[derive(Clone, Debug)]
 pub struct ScenarioStore {
-    dir: PathBuf,
+    cfg: crate::Config,
 }
 
 impl ScenarioStore {
-    pub fn new(dir: PathBuf) -> ScenarioStore {
-        ScenarioStore { dir }
+    pub fn new(cfg: &crate::Config) -> ScenarioStore {
+        ScenarioStore { cfg: cfg.clone() }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Where the scenarios are kept, for messages.
+    pub fn place(&self) -> String {
+        match &self.cfg.store.url {
+            Some(_) => "the store database".into(),
+            None => self.cfg.store_path().display().to_string(),
+        }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}.json"))
+    fn stored(&self) -> Result<Vec<(String, String)>, String> {
+        match super::store::open_store(&self.cfg, false).map_err(|e| e.to_string())? {
+            None => Ok(Vec::new()),
+            Some(mut st) => st.scenario_list().map_err(|e| e.to_string()),
+        }
     }
 
-    /// Every scenario, by name; files that do not parse are listed as errors.
+    /// Every scenario, by name; stored ones that do not parse are listed as problems.
     pub fn list(&self) -> (Vec<Scenario>, Vec<String>) {
         let mut out = Vec::new();
         let mut problems = Vec::new();
-        let Ok(rd) = std::fs::read_dir(&self.dir) else {
-            return (out, problems);
-        };
-        let mut paths: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        paths.sort();
-        for p in paths {
-            match read(&p) {
-                Ok(s) => out.push(s),
-                Err(e) => problems.push(e),
+        match self.stored() {
+            Err(e) => problems.push(e),
+            Ok(rows) => {
+                for (name, body) in rows {
+                    match serde_json::from_str(&body) {
+                        Ok(s) => out.push(s),
+                        Err(e) => problems.push(format!("scenario {name:?}: {e}")),
+                    }
+                }
             }
         }
         (out, problems)
@@ -89,51 +91,35 @@ impl ScenarioStore {
     /// One scenario; `Ok(None)` when there is none by that name.
     pub fn get(&self, name: &str) -> Result<Option<Scenario>, String> {
         check_name(name)?;
-        let p = self.path(name);
-        if !p.exists() {
-            return Ok(None);
+        match self.stored()?.into_iter().find(|(n, _)| n == name) {
+            None => Ok(None),
+            Some((_, body)) => serde_json::from_str(&body)
+                .map(Some)
+                .map_err(|e| format!("scenario {name:?}: {e}")),
         }
-        read(&p).map(Some)
     }
 
-    /// Save (create or replace) atomically.
-    pub fn put(&self, s: &Scenario) -> Result<(), String> {
+    fn open(&self) -> Result<Box<dyn super::store::UploadStore>, String> {
+        super::store::open_store(&self.cfg, true)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "no store".to_string())
+    }
+
+    /// Save (create or replace) in one transaction, by `user`.
+    pub fn put(&self, s: &Scenario, user: &str) -> Result<(), String> {
         check_name(&s.name)?;
-        std::fs::create_dir_all(&self.dir).map_err(|e| format!("{}: {e}", self.dir.display()))?;
-        let target = self.path(&s.name);
-        let tmp = self.dir.join(format!(".{}.json.tmp", s.name));
-        let bytes = serde_json::to_vec_pretty(s).map_err(|e| e.to_string())?;
-        let write = || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &target)?;
-            // Flush the directory entry too (best effort where unsupported).
-            if let Ok(d) = std::fs::File::open(&self.dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("saving {}: {e}", target.display())
-        })
+        let body = serde_json::to_string(s).map_err(|e| e.to_string())?;
+        self.open()?
+            .scenario_put(&s.name, Some(&body), user)
+            .map(|_| ())
+            .map_err(|e| format!("saving scenario {:?}: {e}", s.name))
     }
 
-    /// Delete; `Ok(false)` when there was none.
-    pub fn delete(&self, name: &str) -> Result<bool, String> {
+    /// Delete, by `user`; `Ok(false)` when there was none.
+    pub fn delete(&self, name: &str, user: &str) -> Result<bool, String> {
         check_name(name)?;
-        let p = self.path(name);
-        match std::fs::remove_file(&p) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(format!("{}: {e}", p.display())),
-        }
+        self.open()?
+            .scenario_put(name, None, user)
+            .map_err(|e| format!("deleting scenario {name:?}: {e}"))
     }
-}
-
-fn read(p: &Path) -> Result<Scenario, String> {
-    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
 }

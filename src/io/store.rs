@@ -43,8 +43,11 @@ pub enum Put {
 /// What every store backend does (the GeoPackage file, and PostgreSQL/PostGIS
 /// with the `postgis` feature): the same operations with the same guarantees,
 /// tested by one suite against both.
-pub trait UploadStore {
-    /// Store an upload in one transaction (see [`Store::put`]).
+pub trait UploadStore: Send {
+    /// Store an upload in one transaction (see [`Store::put`]); `resets`
+    /// are premises whose earlier edits the upload supersedes (each gets a
+    /// new version in the same transaction, so an `ETag` read before the
+    /// upload no longer matches).
     fn put(
         &mut self,
         kind: &str,
@@ -52,6 +55,7 @@ pub trait UploadStore {
         content: &[u8],
         rows: usize,
         user: &str,
+        resets: &[String],
     ) -> Result<Put>;
     /// The newest upload of a kind, with its content.
     fn current(&mut self, kind: &str) -> Result<Option<(Upload, Vec<u8>)>>;
@@ -69,8 +73,75 @@ pub trait UploadStore {
         edit: &serde_json::Value,
         user: &str,
     ) -> Result<std::result::Result<i64, i64>>;
-    /// Every premises edit in order.
+    /// Every premises edit in order (a reset is `{"reset_by_upload": id}`).
     fn premises_edits(&mut self) -> Result<Vec<(String, i64, serde_json::Value)>>;
+    /// How many uploads and premises edits are stored: grows with every one,
+    /// by any server sharing the store.
+    fn generation(&mut self) -> Result<(i64, i64)>;
+    /// Save a scenario (JSON text), or delete it with `None`, keeping every
+    /// earlier version: whether one by that name existed before.
+    fn scenario_put(&mut self, name: &str, body: Option<&str>, user: &str) -> Result<bool>;
+    /// The current scenarios: `(name, JSON text)` by name.
+    fn scenario_list(&mut self) -> Result<Vec<(String, String)>>;
+    /// Append a record to the hash-chained audit trail (see [`chain`]): its hash.
+    fn append_audit(&mut self, record: serde_json::Value) -> Result<String>;
+    /// The audit trail, oldest first (check it with `privacy::audit::verify_records`).
+    fn audit_trail(&mut self) -> Result<Vec<serde_json::Value>>;
+}
+
+/// The next record of a hash chain after `(seq, hash)` of the last one:
+/// `seq`, `time` and `prev` are set and `hash` computed over the rest, as in
+/// the audit log file (`privacy::audit`).
+pub fn chain(last: Option<(i64, String)>, mut record: serde_json::Value) -> (i64, String, String) {
+    let (seq, prev) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (0, crate::privacy::audit::GENESIS.to_string()),
+    };
+    record["seq"] = serde_json::json!(seq);
+    if record.get("time").is_none() {
+        record["time"] = serde_json::json!(now());
+    }
+    record["prev"] = serde_json::json!(prev);
+    let hash = crate::privacy::audit::record_hash(&prev, &record);
+    record["hash"] = serde_json::json!(hash);
+    (seq, hash, record.to_string())
+}
+
+/// Now, UTC, to the millisecond.
+pub fn now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// The audit record of a stored upload.
+pub fn upload_record(u: &Upload, resets: usize) -> serde_json::Value {
+    serde_json::json!({
+        "action": "upload", "user": u.user, "kind": u.kind, "upload": u.id,
+        "sha256": u.sha256, "rows": u.rows, "idempotency_key": u.idempotency_key,
+        "superseded_edits_of": resets,
+    })
+}
+
+/// The audit record of a premises edit.
+pub fn edit_record(
+    premises_id: &str,
+    version: i64,
+    edit: &serde_json::Value,
+    user: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "action": "premises_edit", "user": user, "premises_id": premises_id,
+        "version": version, "edit": edit,
+    })
+}
+
+/// The audit record of a scenario saved or deleted.
+pub fn scenario_record(name: &str, body: Option<&str>, user: &str) -> serde_json::Value {
+    serde_json::json!({
+        "action": if body.is_some() { "scenario_save" } else { "scenario_delete" },
+        "user": user, "scenario": name, "sha256": body.map(|b| sha256_hex(b.as_bytes())),
+    })
 }
 
 impl UploadStore for Store {
@@ -81,8 +152,9 @@ impl UploadStore for Store {
         content: &[u8],
         rows: usize,
         user: &str,
+        resets: &[String],
     ) -> Result<Put> {
-        Store::put(self, kind, key, content, rows, user)
+        Store::put(self, kind, key, content, rows, user, resets)
     }
     fn current(&mut self, kind: &str) -> Result<Option<(Upload, Vec<u8>)>> {
         Store::current(self, kind)
@@ -115,6 +187,110 @@ impl UploadStore for Store {
     fn premises_edits(&mut self) -> Result<Vec<(String, i64, serde_json::Value)>> {
         Store::premises_edits(self)
     }
+    fn generation(&mut self) -> Result<(i64, i64)> {
+        self.conn()
+            .query_row(
+                "SELECT (SELECT count(*) FROM needmap_uploads),
+                        (SELECT count(*) FROM needmap_premises_edits)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+    fn scenario_put(&mut self, name: &str, body: Option<&str>, user: &str) -> Result<bool> {
+        let path = self.path.clone();
+        let e = |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
+        let tx = self
+            .gp
+            .connection()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let existed: bool = tx
+            .query_row(
+                "SELECT body IS NOT NULL FROM needmap_scenarios WHERE name = ?1 ORDER BY id DESC LIMIT 1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(e)?
+            .unwrap_or(false);
+        if body.is_none() && !existed {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO needmap_scenarios (name, body, user, at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, body, user, now()],
+        )
+        .map_err(e)?;
+        sqlite_audit(&tx, scenario_record(name, body, user)).map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(existed)
+    }
+    fn scenario_list(&mut self) -> Result<Vec<(String, String)>> {
+        let mut s = self
+            .conn()
+            .prepare(
+                "SELECT name, body FROM needmap_scenarios s
+                 WHERE id = (SELECT max(id) FROM needmap_scenarios t WHERE t.name = s.name)
+                   AND body IS NOT NULL ORDER BY name",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = s
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+    fn append_audit(&mut self, record: serde_json::Value) -> Result<String> {
+        let path = self.path.clone();
+        let e = |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
+        let tx = self
+            .gp
+            .connection()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let hash = sqlite_audit(&tx, record).map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(hash)
+    }
+    fn audit_trail(&mut self) -> Result<Vec<serde_json::Value>> {
+        let mut s = self
+            .conn()
+            .prepare("SELECT record FROM needmap_audit ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows = s
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for (k, row) in rows.enumerate() {
+            let text = row.map_err(|e| self.err(e))?;
+            out.push(serde_json::from_str(&text).map_err(|e| {
+                Error::BadInput(format!("{}: audit record {k}: {e}", self.path.display()))
+            })?);
+        }
+        Ok(out)
+    }
+}
+
+/// Append an audit record inside a transaction (the chain is read and
+/// extended under the transaction's write lock).
+fn sqlite_audit(
+    tx: &rusqlite::Transaction<'_>,
+    record: serde_json::Value,
+) -> rusqlite::Result<String> {
+    let last = tx
+        .query_row(
+            "SELECT seq, hash FROM needmap_audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )
+        .optional()?;
+    let (seq, hash, text) = chain(last, record);
+    tx.execute(
+        "INSERT INTO needmap_audit (seq, hash, record) VALUES (?1, ?2, ?3)",
+        params![seq, hash, text],
+    )?;
+    Ok(hash)
 }
 
 /// The workspace's store: PostgreSQL/PostGIS where `[store] url` is set
@@ -185,6 +361,21 @@ impl Store {
               UNIQUE (premises_id, version));
             INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
               VALUES ('needmap_premises_edits', 'attributes', 'needmap_premises_edits', 'Edits to premises, versioned');
+            CREATE TABLE IF NOT EXISTS needmap_scenarios (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              name TEXT NOT NULL,
+              body TEXT,
+              user TEXT NOT NULL,
+              at TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS needmap_scenarios_name ON needmap_scenarios (name, id);
+            INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+              VALUES ('needmap_scenarios', 'attributes', 'needmap_scenarios', 'Scenarios, every version (a deletion has no body)');
+            CREATE TABLE IF NOT EXISTS needmap_audit (
+              seq INTEGER PRIMARY KEY,
+              hash TEXT NOT NULL,
+              record TEXT NOT NULL);
+            INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+              VALUES ('needmap_audit', 'attributes', 'needmap_audit', 'Audit trail: every change, hash-chained');
             COMMIT;",
         )
         .map_err(e)?;
@@ -208,6 +399,7 @@ impl Store {
         content: &[u8],
         rows: usize,
         user: &str,
+        resets: &[String],
     ) -> Result<Put> {
         let sha = sha256_hex(content);
         let path = self.path.clone();
@@ -235,13 +427,10 @@ impl Store {
                 return Ok(Put::Replayed(u));
             }
         }
-        let now = chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string();
         tx.execute(
             "INSERT INTO needmap_uploads (kind, idempotency_key, sha256, bytes, rows, received_at, user, content)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![kind, key, sha, content.len() as i64, rows as i64, now, user, content],
+            params![kind, key, sha, content.len() as i64, rows as i64, now(), user, content],
         )
         .map_err(e)?;
         let id = tx.last_insert_rowid();
@@ -252,6 +441,17 @@ impl Store {
                 row_upload,
             )
             .map_err(e)?;
+        let reset = serde_json::json!({ RESET: id }).to_string();
+        for p in resets {
+            tx.execute(
+                "INSERT INTO needmap_premises_edits (premises_id, version, edit, user, at)
+                 SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4
+                 FROM needmap_premises_edits WHERE premises_id = ?1",
+                params![p, reset, user, now()],
+            )
+            .map_err(e)?;
+        }
+        sqlite_audit(&tx, upload_record(&u, resets.len())).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(Put::Stored(u))
     }
@@ -326,14 +526,12 @@ impl Store {
         if current != expected {
             return Ok(Err(current));
         }
-        let now = chrono::Utc::now()
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string();
         tx.execute(
             "INSERT INTO needmap_premises_edits (premises_id, version, edit, user, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![premises_id, current + 1, edit.to_string(), user, now],
+            params![premises_id, current + 1, edit.to_string(), user, now()],
         )
         .map_err(e)?;
+        sqlite_audit(&tx, edit_record(premises_id, current + 1, edit, user)).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(Ok(current + 1))
     }
@@ -368,6 +566,10 @@ impl Store {
         self.gp.conn()
     }
 }
+
+/// The key of a reset edit: `{"reset_by_upload": <upload id>}` means the
+/// premises' earlier edits are superseded by that upload of its layer.
+pub const RESET: &str = "reset_by_upload";
 
 const COLUMNS: &str = "id, kind, idempotency_key, sha256, bytes, rows, received_at, user";
 
@@ -471,27 +673,103 @@ pub enum Uploaded {
     Replayed(Upload),
 }
 
-/// Upload a referral extract to a workspace's store: a replay is answered
-/// first; then the extract is validated in full by loading the workspace
-/// with it in place of the file (nothing is stored if anything is wrong);
-/// then stored in one transaction. Shared by the API and `needmap upload`.
-pub fn upload_referrals(
+/// What an upload replaces.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// The referral extract (CSV with the columns `[referrals]` names).
+    Referrals,
+    /// A premises layer (GeoJSON), by its name (the file name without extension).
+    Premises(String),
+    /// A boundary set (GeoJSON), by its name in `[[boundaries]]`.
+    Boundaries(String),
+}
+
+impl Target {
+    /// The store's kind for it (see `io::workspace::upload_kind`).
+    pub fn kind(&self) -> String {
+        use crate::io::workspace::upload_kind;
+        match self {
+            Target::Referrals => upload_kind("referrals", None),
+            Target::Premises(n) => upload_kind("premises", Some(n)),
+            Target::Boundaries(n) => upload_kind("boundaries", Some(n)),
+        }
+    }
+
+    fn extension(&self) -> &'static str {
+        match self {
+            Target::Referrals => "csv",
+            _ => "geojson",
+        }
+    }
+
+    /// Whether the workspace has it: what is wrong otherwise.
+    pub fn check(&self, cfg: &crate::Config) -> std::result::Result<(), String> {
+        use crate::io::workspace::premises_layer_name;
+        match self {
+            Target::Referrals if cfg.referrals.is_none() => Err(
+                "the workspace has no [referrals] section saying which columns an extract has"
+                    .into(),
+            ),
+            Target::Referrals => Ok(()),
+            Target::Premises(n) => {
+                let names: Vec<String> = cfg.premises.iter().map(premises_layer_name).collect();
+                match names.iter().filter(|x| *x == n).count() {
+                    1 => Ok(()),
+                    0 => Err(format!(
+                        "the workspace has no premises layer {n:?}; its layers are: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    )),
+                    _ => Err(format!(
+                        "two premises layers are named {n:?} (by file name): rename one file"
+                    )),
+                }
+            }
+            Target::Boundaries(n) => {
+                if cfg.boundaries.iter().any(|b| &b.name == n) {
+                    Ok(())
+                } else {
+                    let names: Vec<&str> = cfg.boundaries.iter().map(|b| b.name.as_str()).collect();
+                    Err(format!(
+                        "the workspace has no boundary set {n:?}; its sets are: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Upload a referral extract, a premises layer or a boundary set to a
+/// workspace's store: a replay is answered first; then the upload is
+/// validated in full by loading the workspace with it in place of what it
+/// replaces (nothing is stored if anything is wrong); then stored in one
+/// transaction. An upload of a premises layer supersedes the edits made to
+/// its premises before it. Shared by the API and `needmap upload`.
+pub fn upload(
     cfg: &crate::Config,
+    target: &Target,
     key: Option<&str>,
     body: &[u8],
     user: &str,
 ) -> std::result::Result<Uploaded, UploadError> {
     use crate::io::workspace::{load_workspace, LoadOptions};
     let store_err = |e: Error| UploadError::Store(e.to_string());
-    if cfg.referrals.is_none() {
-        return Err(UploadError::Invalid(vec![
-            "the workspace has no [referrals] section saying which columns an extract has".into(),
-        ]));
-    }
+    target
+        .check(cfg)
+        .map_err(|m| UploadError::Invalid(vec![m]))?;
+    let kind = target.kind();
     let sha = sha256_hex(body);
     if let (Some(k), Some(mut store)) = (key, open_store(cfg, false).map_err(store_err)?) {
         if let Some(u) = store.by_key(k).map_err(store_err)? {
-            if u.sha256 != sha {
+            if u.sha256 != sha || u.kind != kind {
                 return Err(UploadError::KeyReused(format!(
                     "idempotency key {k:?} was used for a different upload (#{})",
                     u.id
@@ -501,20 +779,19 @@ pub fn upload_referrals(
         }
     }
     let tmp = std::env::temp_dir().join(format!(
-        "needmap-candidate-{}-{}.csv",
+        "needmap-candidate-{}-{}.{}",
         std::process::id(),
-        &sha[..16]
+        &sha[..16],
+        target.extension()
     ));
     std::fs::write(&tmp, body).map_err(|e| UploadError::Store(e.to_string()))?;
-    let mut trial = cfg.clone();
-    if let Some(r) = trial.referrals.as_mut() {
-        r.path = tmp.clone();
-    }
-    trial.store.path =
-        Some(std::env::temp_dir().join(format!("needmap-no-store-{}.gpkg", std::process::id())));
-    let loaded = load_workspace(&trial, &LoadOptions::default());
+    let opts = LoadOptions {
+        candidate: Some((kind.clone(), tmp.clone())),
+        ..LoadOptions::default()
+    };
+    let loaded = load_workspace(cfg, &opts);
     let _ = std::fs::remove_file(&tmp);
-    let mut atlas = match loaded {
+    let atlas = match loaded {
         Ok(a) => a,
         Err(report) => {
             return Err(UploadError::Invalid(
@@ -527,19 +804,56 @@ pub fn upload_referrals(
             ))
         }
     };
-    let rows = atlas.referrals.referrals.len();
+    let (rows, resets) = match target {
+        Target::Referrals => (atlas.referrals.referrals.len(), Vec::new()),
+        Target::Premises(_) => {
+            let ids: Vec<String> = atlas
+                .premises
+                .iter()
+                .filter(|p| p.source == "upload")
+                .map(|p| p.code.clone())
+                .collect();
+            (ids.len(), ids)
+        }
+        Target::Boundaries(n) => (
+            atlas
+                .boundary_sets
+                .iter()
+                .find(|b| &b.name == n)
+                .map_or(0, |b| b.units.len()),
+            Vec::new(),
+        ),
+    };
     let mut store = open_store(cfg, true)
         .map_err(store_err)?
         .ok_or_else(|| UploadError::Store("no store".into()))?;
-    match store
-        .put("referrals", key, body, rows, user)
-        .map_err(|e| UploadError::KeyReused(e.to_string()))?
-    {
+    let put = store
+        .put(&kind, key, body, rows, user, &resets)
+        .map_err(|e| {
+            let m = e.to_string();
+            if m.starts_with("idempotency key") {
+                UploadError::KeyReused(m)
+            } else {
+                UploadError::Store(m)
+            }
+        })?;
+    match put {
         Put::Replayed(u) => Ok(Uploaded::Replayed(u)),
         Put::Stored(u) => {
-            // What a restart would load (the store's newest extract is this
-            // one), under the workspace's own settings.
-            atlas.config = cfg.clone();
+            drop(store);
+            // What a restart would load. Referrals and boundaries: the load
+            // above exactly. Premises: again, without the superseded edits.
+            let atlas = match target {
+                Target::Premises(_) => {
+                    load_workspace(cfg, &LoadOptions::default()).map_err(|r| {
+                        UploadError::Store(format!(
+                            "stored as upload #{}, but the workspace did not load again: {r}",
+                            u.id
+                        ))
+                    })?
+                }
+                _ => atlas,
+            };
             Ok(Uploaded::Stored(u, Box::new(atlas)))
         }
     }

@@ -511,9 +511,9 @@ impl Atlas {
 }
 
 impl Atlas {
-    /// The workspace's saved scenarios (`scenarios/` beside the workspace file).
+    /// The workspace's saved scenarios (in its store).
     pub fn scenario_store(&self) -> super::scenarios::ScenarioStore {
-        super::scenarios::ScenarioStore::new(self.config.base_dir.join("scenarios"))
+        super::scenarios::ScenarioStore::new(&self.config)
     }
 
     /// The premises after a scenario's edits (the baseline for no edits).

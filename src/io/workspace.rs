@@ -2,7 +2,7 @@
 //! result is an immutable [`Atlas`] that analyses and the server share.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use geo::MultiPolygon;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -119,6 +119,88 @@ impl Atlas {
 pub struct LoadOptions {
     /// Show progress on stderr (only drawn on a terminal).
     pub progress: bool,
+    /// An upload being validated: `(kind, file)` read in place of the
+    /// store's current upload of that kind (see [`upload_kind`]).
+    pub candidate: Option<(String, PathBuf)>,
+}
+
+/// The store's name for what an upload replaces: `referrals`,
+/// `premises:<layer>` (the layer's file name without extension) or
+/// `boundaries:<name>`.
+pub fn upload_kind(what: &str, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{what}:{n}"),
+        None => what.to_string(),
+    }
+}
+
+/// A premises layer's name: its file name without the extension.
+pub fn premises_layer_name(pc: &PremisesConfig) -> String {
+    pc.path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Where a layer is read from: the candidate being validated, else the
+/// store's newest upload of its kind, else the file the workspace names.
+struct Sources<'a> {
+    cfg: &'a Config,
+    store: Option<Box<dyn super::store::UploadStore>>,
+    store_path: PathBuf,
+    candidate: Option<(String, PathBuf)>,
+}
+
+impl Sources<'_> {
+    /// `(path to read, name to show, temporary file to remove after)`.
+    fn source(
+        &mut self,
+        kind: &str,
+        configured: &Path,
+        ext: &str,
+        report: &mut Report,
+    ) -> (PathBuf, String, Option<TempFile>) {
+        if let Some((k, path)) = &self.candidate {
+            if k == kind {
+                return (path.clone(), "upload".to_string(), None);
+            }
+        }
+        let uploaded = match self.store.as_mut().map(|s| s.current(kind)) {
+            Some(Ok(u)) => u,
+            Some(Err(e)) => {
+                report.error(&self.store_path.display().to_string(), None, e.to_string());
+                None
+            }
+            None => None,
+        };
+        match uploaded {
+            Some((u, content)) => {
+                let tmp = std::env::temp_dir().join(format!(
+                    "needmap-upload-{}-{}-{}.{ext}",
+                    std::process::id(),
+                    u.id,
+                    &u.sha256[..12]
+                ));
+                if let Err(e) = std::fs::write(&tmp, &content) {
+                    report.error(&tmp.display().to_string(), None, e.to_string());
+                }
+                (
+                    tmp.clone(),
+                    format!(
+                        "{kind} upload #{} ({})",
+                        u.id,
+                        display_path(self.cfg, &self.store_path)
+                    ),
+                    Some(TempFile(tmp)),
+                )
+            }
+            None => (
+                self.cfg.resolve(configured),
+                display_path(self.cfg, configured),
+                None,
+            ),
+        }
+    }
 }
 
 fn spinner(opts: &LoadOptions) -> ProgressBar {
@@ -572,46 +654,21 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     };
     let mut referrals = ReferralSet::default();
     let store_path = cfg.store_path();
-    // The store (uploads and edits), opened once for both.
-    let mut store = super::store::open_store(cfg, false).unwrap_or_else(|e| {
+    // The store (uploads and edits), opened once.
+    let store = super::store::open_store(cfg, false).unwrap_or_else(|e| {
         report.error(&store_path.display().to_string(), None, e.to_string());
         None
     });
+    let mut sources = Sources {
+        cfg,
+        store,
+        store_path: store_path.clone(),
+        candidate: opts.candidate.clone(),
+    };
     if let Some(rc) = &cfg.referrals {
-        let disp = display_path(cfg, &rc.path);
-        pb.set_message(format!("reading referrals {disp}"));
+        pb.set_message(format!("reading referrals {}", display_path(cfg, &rc.path)));
         // The newest referral extract uploaded to the store replaces the file.
-        let uploaded = match store.as_mut().map(|s| s.current("referrals")) {
-            Some(Ok(u)) => u,
-            Some(Err(e)) => {
-                report.error(&store_path.display().to_string(), None, e.to_string());
-                None
-            }
-            None => None,
-        };
-        let (path, disp, _tmp) = match uploaded {
-            Some((u, content)) => {
-                let tmp = std::env::temp_dir().join(format!(
-                    "needmap-upload-{}-{}-{}.csv",
-                    std::process::id(),
-                    u.id,
-                    &u.sha256[..12]
-                ));
-                if let Err(e) = std::fs::write(&tmp, &content) {
-                    report.error(&tmp.display().to_string(), None, e.to_string());
-                }
-                (
-                    tmp.clone(),
-                    format!(
-                        "referral upload #{} ({})",
-                        u.id,
-                        display_path(cfg, &store_path)
-                    ),
-                    Some(TempFile(tmp)),
-                )
-            }
-            None => (cfg.resolve(&rc.path), disp, None),
-        };
+        let (path, disp, _tmp) = sources.source("referrals", &rc.path, "csv", &mut report);
         if let Some(mut set) =
             super::referrals::read_referrals(&path, &disp, rc, postcodes.as_ref(), &mut report)
         {
@@ -641,19 +698,33 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     // --- Premises --------------------------------------------------------------
     let mut premises = Vec::new();
     for pc in &cfg.premises {
-        load_premises(cfg, pc, &mut premises, &mut report);
+        let kind = upload_kind("premises", Some(&premises_layer_name(pc)));
+        let (path, disp, _tmp) = sources.source(&kind, &pc.path, "geojson", &mut report);
+        load_premises(pc, &path, &disp, &mut premises, &mut report);
     }
     // Edits made through the API, in order, from the store.
     {
         let shown = display_path(cfg, &store_path);
-        let edits = store
+        let edits = sources
+            .store
             .as_mut()
             .map(|s| s.premises_edits())
             .transpose()
             .map(Option::unwrap_or_default);
         match edits {
             Ok(edits) => {
+                // An upload of a premises layer supersedes the edits made
+                // before it to the premises it holds (a reset edit).
+                let mut reset_at: HashMap<String, i64> = HashMap::new();
+                for (id, version, edit) in &edits {
+                    if edit.get(super::store::RESET).is_some() {
+                        reset_at.insert(id.clone(), *version);
+                    }
+                }
                 for (id, version, edit) in edits {
+                    if reset_at.get(&id).is_some_and(|&r| version <= r) {
+                        continue;
+                    }
                     let what = Some(format!("premises {id:?}, edit {version}"));
                     match serde_json::from_value::<super::store::PremisesEdit>(edit) {
                         Ok(e) => match premises.iter_mut().find(|p| p.code == id) {
@@ -718,9 +789,10 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     // --- Boundary sets -----------------------------------------------------------
     let mut boundary_sets = Vec::new();
     for bc in &cfg.boundaries {
-        let disp = display_path(cfg, &bc.path);
         pb.set_message(format!("reading boundary set {}", bc.name));
-        let Some(layer) = read_vector(&cfg.resolve(&bc.path), &disp, &mut report) else {
+        let kind = upload_kind("boundaries", Some(&bc.name));
+        let (path, disp, _tmp) = sources.source(&kind, &bc.path, "geojson", &mut report);
+        let Some(layer) = read_vector(&path, &disp, &mut report) else {
             continue;
         };
         let Some(crs) = layer_crs(bc.crs.as_deref(), &layer, &disp, &mut report) else {
@@ -829,9 +901,15 @@ fn check_network_extent(net: &RoadNetwork, areas: &[Area], display: &str, report
     }
 }
 
-fn load_premises(cfg: &Config, pc: &PremisesConfig, out: &mut Vec<Premises>, report: &mut Report) {
-    let disp = display_path(cfg, &pc.path);
-    let Some(layer) = read_vector(&cfg.resolve(&pc.path), &disp, report) else {
+fn load_premises(
+    pc: &PremisesConfig,
+    path: &Path,
+    disp: &str,
+    out: &mut Vec<Premises>,
+    report: &mut Report,
+) {
+    let disp = disp.to_string();
+    let Some(layer) = read_vector(path, &disp, report) else {
         return;
     };
     let Some(crs) = layer_crs(pc.crs.as_deref(), &layer, &disp, report) else {

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The `prev` of the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One access, as recorded.
 #[derive(Clone, Debug)]
@@ -32,7 +33,8 @@ pub struct AuditLog {
     state: std::sync::Mutex<Option<(u64, String)>>,
 }
 
-fn record_hash(prev: &str, record: &Value) -> String {
+/// SHA-256 (hex) of `prev` followed by the record's JSON without `hash`.
+pub fn record_hash(prev: &str, record: &Value) -> String {
     let mut h = Sha256::new();
     h.update(prev.as_bytes());
     h.update(record.to_string().as_bytes());
@@ -107,35 +109,45 @@ pub struct Verified {
 /// Check every record's sequence number, link and hash; the error names the line.
 pub fn verify(path: &Path) -> Result<Verified, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut prev = GENESIS.to_string();
-    let mut n = 0u64;
+    let mut records = Vec::new();
     for (k, line) in text.lines().enumerate() {
         let line_no = k + 1;
         if line.trim().is_empty() {
             return Err(format!("line {line_no}: empty line"));
         }
-        let mut rec: Value =
-            serde_json::from_str(line).map_err(|e| format!("line {line_no}: not JSON: {e}"))?;
+        records.push(
+            serde_json::from_str(line).map_err(|e| format!("line {line_no}: not JSON: {e}"))?,
+        );
+    }
+    verify_chain(records, "line")
+}
+
+/// Check a chain of records (the store's audit trail, say); the error names the record (from 1).
+pub fn verify_records(records: Vec<Value>) -> Result<Verified, String> {
+    verify_chain(records, "record")
+}
+
+fn verify_chain(records: Vec<Value>, unit: &str) -> Result<Verified, String> {
+    let mut prev = GENESIS.to_string();
+    let mut n = 0u64;
+    for (k, mut rec) in records.into_iter().enumerate() {
+        let at = format!("{unit} {}", k + 1);
         let hash = rec
             .as_object_mut()
             .and_then(|o| o.remove("hash"))
             .and_then(|h| h.as_str().map(String::from))
-            .ok_or_else(|| format!("line {line_no}: no hash"))?;
+            .ok_or_else(|| format!("{at}: no hash"))?;
         if rec["seq"].as_u64() != Some(n) {
             return Err(format!(
-                "line {line_no}: sequence number {} where {n} was due",
+                "{at}: sequence number {} where {n} was due",
                 rec["seq"]
             ));
         }
         if rec["prev"].as_str() != Some(prev.as_str()) {
-            return Err(format!(
-                "line {line_no}: does not link to the record before it"
-            ));
+            return Err(format!("{at}: does not link to the record before it"));
         }
         if record_hash(&prev, &rec) != hash {
-            return Err(format!(
-                "line {line_no}: the record was altered (hash mismatch)"
-            ));
+            return Err(format!("{at}: the record was altered (hash mismatch)"));
         }
         prev = hash;
         n += 1;

@@ -311,6 +311,14 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
             "/uploads/referrals",
             axum::routing::post(uploads::referrals).layer(uploads::upload_limit()),
         )
+        .route(
+            "/uploads/premises/{layer}",
+            axum::routing::post(uploads::premises_layer).layer(uploads::upload_limit()),
+        )
+        .route(
+            "/uploads/boundaries/{name}",
+            axum::routing::post(uploads::boundary_set).layer(uploads::upload_limit()),
+        )
         .route("/scenarios", get(scenarios::list))
         .route("/scenarios/compare", get(scenarios::compare))
         .route(
@@ -455,7 +463,13 @@ pub fn workspace_file(config: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// Load a workspace file, reporting its problems on stderr.
 pub fn load_atlas_from(config: &Path) -> anyhow::Result<Atlas> {
     let cfg = Config::load(config)?;
-    match load_workspace(&cfg, &LoadOptions { progress: true }) {
+    match load_workspace(
+        &cfg,
+        &LoadOptions {
+            progress: true,
+            ..LoadOptions::default()
+        },
+    ) {
         Ok(a) => {
             if !a.report.diagnostics.is_empty() {
                 eprintln!("{}", a.report);
@@ -486,6 +500,10 @@ pub fn run_cli(
         .parse()
         .with_context(|| format!("--addr {addr:?} is not an address such as 127.0.0.1:8080"))?;
     let file = workspace_file(config)?;
+    // The store's generation before the load, so that nothing stored during it is missed.
+    let cfg = Config::load(&file)?;
+    let generation = uploads::store_generation(&cfg);
+    let refresh = std::time::Duration::from_secs_f64(cfg.store.refresh_s.unwrap_or(2.0).max(0.0));
     let atlas = load_atlas_from(&file)?;
     let state: AppState = Arc::new(Prepared::with_options(atlas, opts));
     let web_dir: Option<PathBuf> = web.join("index.html").is_file().then(|| web.to_path_buf());
@@ -509,6 +527,8 @@ pub fn run_cli(
         );
         // Served through the swap, so that uploads can replace the state.
         let live = uploads::LiveApp::new(state, file, web_dir, opts.clone());
+        live.set_generation(generation);
+        live.spawn_refresh(refresh);
         let app = live
             .router()
             .into_make_service_with_connect_info::<SocketAddr>();

@@ -1,7 +1,8 @@
 //! Scenarios over HTTP: list, fetch, save (PUT) and delete the workspace's
 //! saved scenarios, and compare two of them (or one with the baseline) for
 //! one kind of premises. Saving checks every edit against the loaded
-//! premises first, so nothing invalid is ever stored; a save is atomic.
+//! premises first, so nothing invalid is ever stored; a save is one
+//! transaction in the workspace store.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -31,7 +32,7 @@ pub async fn list(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let st = s.clone();
     let (all, problems) = blocking(move || st.atlas.scenario_store().list()).await?;
     for p in &problems {
-        tracing::warn!("scenario file skipped: {p}");
+        tracing::warn!("scenario skipped: {p}");
     }
     let rows: Vec<Value> = all
         .iter()
@@ -73,6 +74,7 @@ pub struct PutBody {
 /// `PUT /api/scenarios/{name}` with `{description?, edits: [...]}`.
 pub async fn put(
     State(s): State<AppState>,
+    axum::Extension(who): axum::Extension<crate::privacy::auth::Principal>,
     Path(name): Path<String>,
     body: Result<Json<PutBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -107,7 +109,7 @@ pub async fn put(
     let sc = scenario.clone();
     blocking(move || {
         let _guard = st.scenario_lock.lock();
-        st.atlas.scenario_store().put(&sc)
+        st.atlas.scenario_store().put(&sc, &who.name)
     })
     .await?
     .map_err(ApiError::Internal)?;
@@ -117,6 +119,7 @@ pub async fn put(
 /// `DELETE /api/scenarios/{name}`
 pub async fn delete(
     State(s): State<AppState>,
+    axum::Extension(who): axum::Extension<crate::privacy::auth::Principal>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     check_name(&name).map_err(ApiError::BadRequest)?;
@@ -124,7 +127,7 @@ pub async fn delete(
     let n = name.clone();
     let gone = blocking(move || {
         let _guard = st.scenario_lock.lock();
-        st.atlas.scenario_store().delete(&n)
+        st.atlas.scenario_store().delete(&n, &who.name)
     })
     .await?
     .map_err(ApiError::Internal)?;

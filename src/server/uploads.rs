@@ -1,8 +1,10 @@
 //! Uploads through the API, and the atlas swapped in after each one.
 //!
-//! `POST /api/uploads/referrals` (a data steward's referral extract, CSV):
-//! the extract is validated in full by loading the workspace with it (every
-//! problem named by row, 422, nothing stored); then stored in one
+//! `POST /api/uploads/referrals` (a data steward's referral extract, CSV),
+//! `POST /api/uploads/premises/{layer}` and `POST /api/uploads/boundaries/{name}`
+//! (GeoJSON, planners and up): the upload is validated in full by loading
+//! the workspace with it (every problem named by row or feature, 422,
+//! nothing stored); then stored in one
 //! transaction in the workspace store (`io::store`), with the request's
 //! `Idempotency-Key` so that a retried upload is answered from the first
 //! instead of stored twice; then the workspace is loaded again (as a restart
@@ -10,7 +12,9 @@
 //! running finish on the state they started with; none is dropped.
 //!
 //! [`LiveApp`] is the swap: an outer router whose every request goes to the
-//! current inner router.
+//! current inner router. It also watches the store (every `[store]
+//! refresh_s`), so that servers sharing one store (PostGIS behind a load
+//! balancer) each take up what was stored through another.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -27,7 +31,7 @@ use tower::ServiceExt;
 
 use super::error::ApiError;
 use super::{router, AppState, Prepared, ServeOptions};
-use crate::io::store::{open_store, upload_referrals, UploadError, Uploaded};
+use crate::io::store::{open_store, upload, Target, UploadError, UploadStore, Uploaded};
 use crate::io::workspace::{load_workspace, LoadOptions};
 use crate::privacy::auth::Principal;
 use crate::privacy::Role;
@@ -44,6 +48,20 @@ pub struct LiveApp {
     opts: ServeOptions,
     /// Uploads are applied one at a time.
     uploading: Mutex<()>,
+    /// The store's generation (uploads, edits) the current state was loaded at.
+    generation: Mutex<Option<(i64, i64)>>,
+    /// The store connection the watcher keeps.
+    watch: Mutex<Option<Box<dyn UploadStore>>>,
+}
+
+/// The store's generation for a workspace: `(0, 0)` with no store yet,
+/// `None` when it cannot be read.
+pub fn store_generation(cfg: &Config) -> Option<(i64, i64)> {
+    match open_store(cfg, false) {
+        Ok(None) => Some((0, 0)),
+        Ok(Some(mut st)) => st.generation().ok(),
+        Err(_) => None,
+    }
 }
 
 impl LiveApp {
@@ -61,7 +79,85 @@ impl LiveApp {
             web_dir,
             opts,
             uploading: Mutex::new(()),
+            generation: Mutex::new(None),
+            watch: Mutex::new(None),
         })
+    }
+
+    /// Say which store generation the served state was loaded at (read it
+    /// before loading, so that nothing stored during the load is missed).
+    pub fn set_generation(&self, g: Option<(i64, i64)>) {
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner()) = g;
+    }
+
+    /// After this server stored a change of `delta` (uploads, edits): keep
+    /// the served state's generation in step when nothing else was stored
+    /// meanwhile; otherwise leave it, and the watcher loads again.
+    fn advance(&self, before: Option<(i64, i64)>, after: Option<(i64, i64)>, delta: (i64, i64)) {
+        if let (Some(b), Some(a)) = (before, after) {
+            if (b.0 + delta.0, b.1 + delta.1) == a {
+                self.set_generation(Some(a));
+            }
+        }
+    }
+
+    /// Load again if the store holds uploads or edits the served state was
+    /// not loaded with (stored through another server, or `needmap upload`):
+    /// whether it did.
+    pub fn refresh(&self) -> Result<bool, String> {
+        let _one = self.uploading.lock().unwrap_or_else(|e| e.into_inner());
+        let cfg = Config::load(&self.config).map_err(|e| e.to_string())?;
+        let now = {
+            let mut watch = self.watch.lock().unwrap_or_else(|e| e.into_inner());
+            if watch.is_none() {
+                *watch = open_store(&cfg, false).map_err(|e| e.to_string())?;
+            }
+            match watch.as_mut() {
+                None => (0, 0),
+                Some(st) => match st.generation() {
+                    Ok(g) => g,
+                    Err(e) => {
+                        // Connect again next time (the database may have restarted).
+                        *watch = None;
+                        return Err(e.to_string());
+                    }
+                },
+            }
+        };
+        if *self.generation.lock().unwrap_or_else(|e| e.into_inner()) == Some(now) {
+            return Ok(false);
+        }
+        let atlas = load_workspace(&cfg, &LoadOptions::default()).map_err(|r| r.to_string())?;
+        self.swap(Arc::new(Prepared::with_options(atlas, &self.opts)));
+        self.set_generation(Some(now));
+        tracing::info!(
+            uploads = now.0,
+            edits = now.1,
+            "the store changed: loaded again"
+        );
+        Ok(true)
+    }
+
+    /// Watch the store every `every` (none when zero), on the current runtime.
+    pub fn spawn_refresh(self: &Arc<LiveApp>, every: std::time::Duration) {
+        if every.is_zero() {
+            return;
+        }
+        let live = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let l = live.clone();
+                match tokio::task::spawn_blocking(move || l.refresh()).await {
+                    Ok(Err(e)) => tracing::warn!("watching the store: {e}"),
+                    Err(e) => tracing::warn!("watching the store: {e}"),
+                    Ok(Ok(_)) => {}
+                }
+            }
+        });
     }
 
     /// The outer router: each request to the current inner router.
@@ -137,34 +233,91 @@ pub async fn referrals(
             ))
         }
     }
-    let key = idempotency_key(&headers)?;
+    upload_to(&s, Target::Referrals, &who, live, &headers, body).await
+}
+
+/// `POST /api/uploads/premises/{layer}`: a premises layer (GeoJSON, the
+/// layer's columns) in place of the layer's file; edits made to its
+/// premises before are superseded.
+pub async fn premises_layer(
+    State(s): State<AppState>,
+    Extension(who): Extension<Principal>,
+    live: Option<Extension<Arc<LiveApp>>>,
+    axum::extract::Path(layer): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    planner_or_up(&who, "uploading premises")?;
+    upload_to(&s, Target::Premises(layer), &who, live, &headers, body).await
+}
+
+/// `POST /api/uploads/boundaries/{name}`: a boundary set (GeoJSON) in place of its file.
+pub async fn boundary_set(
+    State(s): State<AppState>,
+    Extension(who): Extension<Principal>,
+    live: Option<Extension<Arc<LiveApp>>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    planner_or_up(&who, "uploading boundary sets")?;
+    upload_to(&s, Target::Boundaries(name), &who, live, &headers, body).await
+}
+
+fn planner_or_up(who: &Principal, what: &str) -> Result<(), ApiError> {
+    match who.role {
+        Role::Planner | Role::Steward | Role::Admin => Ok(()),
+        Role::Public => Err(ApiError::Unauthorized(format!(
+            "{what} needs a planner's token"
+        ))),
+    }
+}
+
+async fn upload_to(
+    s: &AppState,
+    target: Target,
+    who: &Principal,
+    live: Option<Extension<Arc<LiveApp>>>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let key = idempotency_key(headers)?;
     let Some(Extension(live)) = live else {
         return Err(ApiError::Unavailable(
             "uploads need the server as `needmap serve` runs it".into(),
         ));
     };
-    if s.atlas.config.referrals.is_none() {
-        return Err(ApiError::BadRequest(
-            "the workspace has no [referrals] section saying which columns an extract has".into(),
-        ));
+    match &target {
+        Target::Premises(n) | Target::Boundaries(n) if n.is_empty() || n.len() > 200 => {
+            return Err(ApiError::BadRequest(
+                "a layer name has 1 to 200 characters".into(),
+            ))
+        }
+        _ => {}
     }
+    target.check(&s.atlas.config).map_err(|m| match target {
+        Target::Referrals => ApiError::BadRequest(m),
+        _ => ApiError::NotFound(m),
+    })?;
     let user = who.name.clone();
-    tokio::task::spawn_blocking(move || apply(&live, key.as_deref(), &body, &user))
+    tokio::task::spawn_blocking(move || apply(&live, &target, key.as_deref(), &body, &user))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 fn apply(
     live: &LiveApp,
+    target: &Target,
     key: Option<&str>,
     body: &[u8],
     user: &str,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let _one = live.uploading.lock().unwrap_or_else(|e| e.into_inner());
     let cfg = Config::load(&live.config).map_err(|e| ApiError::Internal(e.to_string()))?;
-    match upload_referrals(&cfg, key, body, user) {
+    let before = store_generation(&cfg);
+    match upload(&cfg, target, key, body, user) {
         Err(UploadError::Invalid(problems)) => Err(ApiError::Unprocessable(format!(
-            "the extract was not stored: {}",
+            "the upload was not stored: {}",
             problems.join("; ")
         ))),
         Err(UploadError::KeyReused(m)) => Err(ApiError::Conflict(m)),
@@ -173,7 +326,13 @@ fn apply(
             Ok((StatusCode::OK, Json(json!({"upload": u, "replayed": true}))))
         }
         Ok(Uploaded::Stored(u, atlas)) => {
+            let after = store_generation(&cfg);
+            let resets = match target {
+                Target::Premises(_) => u.rows,
+                _ => 0,
+            };
             live.swap(Arc::new(Prepared::with_options(*atlas, &live.opts)));
+            live.advance(before, after, (1, resets));
             Ok((
                 StatusCode::CREATED,
                 Json(json!({"upload": u, "replayed": false, "applied": true})),
@@ -303,6 +462,7 @@ pub async fn premises_put(
     tokio::task::spawn_blocking(move || {
         let _one = live.uploading.lock().unwrap_or_else(|e| e.into_inner());
         let cfg = Config::load(&live.config).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let before = store_generation(&cfg);
         let mut store = open_store(&cfg, true)
             .map_err(|e| ApiError::Internal(e.to_string()))?
             .ok_or_else(|| ApiError::Internal("no store".into()))?;
@@ -319,12 +479,14 @@ pub async fn premises_put(
                 )}),
             )),
             Ok(version) => {
+                let after = store.generation().ok();
                 drop(store);
                 let atlas = load_workspace(&cfg, &LoadOptions::default()).map_err(|r| {
                     ApiError::Internal(format!("edit stored but the workspace did not reload: {r}"))
                 })?;
                 let rec = atlas.premises.iter().find(|q| q.code == id).map(|q| premises_json(q, version));
                 live.swap(Arc::new(Prepared::with_options(atlas, &live.opts)));
+                live.advance(before, after, (0, 1));
                 Ok(with_etag(StatusCode::OK, version, rec.unwrap_or(Value::Null)))
             }
         }

@@ -398,3 +398,318 @@ fn concurrent_premises_edits_never_overwrite_each_other() {
     assert_eq!(p.opening_hours.as_deref(), Some("Mo-Fr 08:00-18:00"));
     assert!(matches!(p.provider.as_deref(), Some("Council" | "NHS")));
 }
+
+fn post_layer(
+    addr: std::net::SocketAddr,
+    token: Option<&str>,
+    path: &str,
+    key: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut h: Vec<(&str, &str)> = vec![("Content-Type", "application/geo+json")];
+    if let Some(a) = &auth {
+        h.push(("Authorization", a));
+    }
+    if let Some(k) = key {
+        h.push(("Idempotency-Key", k));
+    }
+    let (st, _, b) = http_send(addr, "POST", path, &h, body.as_bytes());
+    (st, serde_json::from_str(&b).unwrap_or(Value::Null))
+}
+
+fn get_json(addr: std::net::SocketAddr, path: &str) -> Value {
+    let (st, _, b) = http_raw(addr, path, &[]);
+    assert_eq!(st, 200, "{path}: {b}");
+    serde_json::from_str(&b).expect("json")
+}
+
+/// A premises layer and a boundary set uploaded through the API: validated
+/// in full (a bad opening-hours expression or a missing id column is named,
+/// nothing stored), stored once per key, swapped in, and loaded the same
+/// after a restart. An upload of premises supersedes earlier edits of them,
+/// and an ETag read before it no longer matches.
+#[test]
+fn premises_layers_and_boundary_sets_are_uploaded_validated_and_swapped_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = workspace(dir.path());
+    let cfg = Config::load(&file).expect("config");
+    let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    let n = atlas.premises.len();
+    let opts = ServeOptions::default();
+    let live = LiveApp::new(
+        Arc::new(Prepared::with_options(atlas, &opts)),
+        file.clone(),
+        None,
+        opts,
+    );
+    let addr = serve_app(live.router());
+    let layer: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("premises.geojson")).expect("premises"),
+    )
+    .expect("geojson");
+    let id = layer["features"][0]["properties"]["premises_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    // A planner's edit, then an upload of the layer without the last
+    // premises and with a new capacity for the edited one.
+    let (tag, _) = get_premises(addr, &id);
+    let (st, tag1, _) = put_premises(addr, &id, Some(&tag), r#"{"capacity": 77}"#);
+    assert_eq!((st, tag1.as_str()), (200, "\"v1\""));
+    let mut new_layer = layer.clone();
+    let feats = new_layer["features"].as_array_mut().expect("features");
+    feats.pop();
+    feats[0]["properties"]["capacity"] = serde_json::json!(12);
+    let body = new_layer.to_string();
+    let path = "/api/uploads/premises/premises";
+    assert_eq!(post_layer(addr, None, path, None, &body).0, 401);
+    let (st, v) = post_layer(
+        addr,
+        Some(PLANNER),
+        "/api/uploads/premises/sites",
+        None,
+        &body,
+    );
+    assert_eq!(st, 404, "{v}");
+    assert!(
+        v["message"].as_str().expect("message").contains("premises"),
+        "{v}"
+    );
+    // Invalid: a bad opening-hours expression, named; nothing stored or changed.
+    let mut bad = new_layer.clone();
+    bad["features"][1]["properties"]["opening_hours"] = serde_json::json!("Mo-Fr 25:00-26:00");
+    let bad_id = bad["features"][1]["properties"]["premises_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (st, v) = post_layer(addr, Some(PLANNER), path, Some("bad"), &bad.to_string());
+    assert_eq!(st, 422, "{v}");
+    let m = v["message"].as_str().expect("message");
+    assert!(m.contains(&bad_id) && m.contains("opening_hours"), "{m}");
+    assert_eq!(post_layer(addr, Some(PLANNER), path, None, "{").0, 422);
+    assert_eq!(
+        get_json(addr, "/api/premises")["features"]
+            .as_array()
+            .expect("features")
+            .len(),
+        n
+    );
+    // Stored, swapped in; the upload supersedes the earlier edit.
+    let (st, v) = post_layer(addr, Some(PLANNER), path, Some("layer-1"), &body);
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["upload"]["rows"], (n - 1) as u64);
+    assert_eq!(
+        get_json(addr, "/api/premises")["features"]
+            .as_array()
+            .expect("features")
+            .len(),
+        n - 1
+    );
+    let (tag2, now) = get_premises(addr, &id);
+    assert_eq!(now["capacity"], 12.0);
+    assert_eq!(tag2, "\"v2\"");
+    let (st, _, _) = put_premises(addr, &id, Some(&tag1), r#"{"capacity": 5}"#);
+    assert_eq!(st, 412, "an ETag from before the upload no longer matches");
+    let (st, v) = post_layer(addr, Some(PLANNER), path, Some("layer-1"), &body);
+    assert_eq!((st, &v["replayed"]), (200, &Value::Bool(true)));
+
+    // A boundary set: a unit renamed. Invalid: the id column missing.
+    let loc: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("localities.geojson")).expect("localities"),
+    )
+    .expect("geojson");
+    let mut renamed = loc.clone();
+    renamed["features"][0]["properties"]["locality_name"] = serde_json::json!("Upload Town");
+    let bpath = "/api/uploads/boundaries/localities";
+    let mut no_id = loc.clone();
+    for f in no_id["features"].as_array_mut().expect("features") {
+        f["properties"]
+            .as_object_mut()
+            .expect("properties")
+            .remove("locality_code");
+    }
+    let (st, v) = post_layer(addr, Some(PLANNER), bpath, None, &no_id.to_string());
+    assert_eq!(st, 422, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .expect("message")
+            .contains("locality_code"),
+        "{v}"
+    );
+    let (st, v) = post_layer(
+        addr,
+        Some(PLANNER),
+        "/api/uploads/boundaries/wards",
+        None,
+        &renamed.to_string(),
+    );
+    assert_eq!(st, 404, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .expect("message")
+            .contains("localities, teams"),
+        "{v}"
+    );
+    let (st, v) = post_layer(addr, Some(PLANNER), bpath, None, &renamed.to_string());
+    assert_eq!(st, 201, "{v}");
+    let shown = get_json(addr, "/api/boundaries/localities").to_string();
+    assert!(shown.contains("Upload Town"), "the new set is served");
+
+    // A restart loads the same; the store's trail names who did what.
+    let again = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(again.premises.len(), n - 1);
+    let p = again
+        .premises
+        .iter()
+        .find(|p| p.code == id)
+        .expect("premises");
+    assert_eq!(p.capacity, Some(12.0));
+    let set = again
+        .boundary_sets
+        .iter()
+        .find(|b| b.name == "localities")
+        .expect("set");
+    assert!(set
+        .units
+        .iter()
+        .any(|u| u.name.as_deref() == Some("Upload Town")));
+    let mut store = Store::open(&cfg.store_path()).expect("store");
+    let kinds: Vec<String> = store
+        .uploads()
+        .expect("uploads")
+        .into_iter()
+        .map(|(u, _)| u.kind)
+        .collect();
+    assert_eq!(kinds, ["premises:premises", "boundaries:localities"]);
+    use needmap::io::store::UploadStore;
+    let trail = store.audit_trail().expect("trail");
+    needmap::privacy::audit::verify_records(trail.clone()).expect("chain");
+    let actions: Vec<(String, String)> = trail
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap_or_default().to_string(),
+                r["user"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("premises_edit".to_string(), "pat".to_string()),
+            ("upload".to_string(), "pat".to_string()),
+            ("upload".to_string(), "pat".to_string()),
+        ]
+    );
+}
+
+/// Two `needmap serve` processes sharing one store, as behind a load
+/// balancer: what is uploaded or edited through one is served by the other
+/// within its refresh interval; a retried upload sent to the other server is
+/// not stored twice; an edit through one makes the other's ETag stale (412);
+/// a scenario saved on one is listed by the other at once.
+fn two_servers_share_one_store(store_toml: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = workspace(dir.path());
+    let mut text = std::fs::read_to_string(&file).expect("toml");
+    text.push_str(store_toml);
+    std::fs::write(&file, text).expect("write");
+    let mut a = start(&file);
+    let mut b = start(&file);
+    assert_eq!((total(a.addr), total(b.addr)), (300.0, 300.0));
+    let wait_for = |what: &str, ok: &dyn Fn() -> bool| {
+        let t0 = std::time::Instant::now();
+        while !ok() {
+            assert!(
+                t0.elapsed().as_secs() < 60,
+                "the other server never showed {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        t0.elapsed()
+    };
+    // An extract uploaded through A is served by B.
+    let csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("csv");
+    let first_100: String = csv.lines().take(101).map(|l| format!("{l}\n")).collect();
+    let (st, v) = post(a.addr, Some(STEWARD), Some("shared-1"), &first_100);
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(total(a.addr), 100.0);
+    let took = wait_for("the upload", &|| total(b.addr) == 100.0);
+    // The client's retry lands on B: the same upload, not a second one.
+    let (st, v) = post(b.addr, Some(STEWARD), Some("shared-1"), &first_100);
+    assert_eq!((st, &v["replayed"]), (200, &Value::Bool(true)), "{v}");
+    // Two planners on two servers edit one premises from the same version.
+    let atlas_id = get_json(a.addr, "/api/premises")["features"][0]["properties"]["premises_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let (tag_a, _) = get_premises(a.addr, &atlas_id);
+    let (tag_b, _) = get_premises(b.addr, &atlas_id);
+    assert_eq!(tag_a, tag_b);
+    let (st, _, _) = put_premises(a.addr, &atlas_id, Some(&tag_a), r#"{"capacity": 41}"#);
+    assert_eq!(st, 200);
+    let (st, tag, _) = put_premises(b.addr, &atlas_id, Some(&tag_b), r#"{"capacity": 42}"#);
+    assert_eq!(st, 412, "B's version check goes to the shared store");
+    assert_eq!(tag, "\"v1\"");
+    wait_for("the edit", &|| {
+        get_premises(b.addr, &atlas_id).1["capacity"] == 41.0
+    });
+    // Scenarios live in the store: saved on A, listed by B at once.
+    let auth = format!("Bearer {PLANNER}");
+    let (st, _, body) = http_send(
+        a.addr,
+        "PUT",
+        "/api/scenarios/shared-plan",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"description": "from A", "edits": []}"#,
+    );
+    assert_eq!(st, 200, "{body}");
+    let listed = get_json(b.addr, "/api/scenarios");
+    assert_eq!(listed["scenarios"][0]["name"], "shared-plan", "{listed}");
+    for s in [&mut a, &mut b] {
+        s.child.kill().expect("stop");
+        s.child.wait().expect("reaped");
+    }
+    eprintln!("the other server served the upload {took:?} after it was stored");
+}
+
+#[test]
+fn two_servers_share_one_geopackage_store() {
+    two_servers_share_one_store("\n[store]\nrefresh_s = 0.5\n");
+}
+
+#[cfg(feature = "postgis")]
+#[test]
+fn two_servers_share_one_postgis_store() {
+    let Ok(url) = std::env::var("NEEDMAP_TEST_PG_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI builds the postgis feature with a database: NEEDMAP_TEST_PG_URL is not set"
+        );
+        eprintln!("skipping: NEEDMAP_TEST_PG_URL is not set");
+        return;
+    };
+    // A database of its own, so that other tests' uploads are not this workspace's.
+    let db = format!("needmap_two_servers_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    // One statement each: CREATE DATABASE cannot run in the implicit
+    // transaction of a multi-statement query.
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .expect("drop database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create database");
+    let own = format!("{url} dbname={db}");
+    two_servers_share_one_store(&format!("\n[store]\nurl = \"{own}\"\nrefresh_s = 0.5\n"));
+    drop(admin);
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}

@@ -1,6 +1,6 @@
 //! Scenarios: edits applied in order with errors naming the edit, measures
-//! checked by hand and against a brute force, and saves that survive a
-//! crash mid-save.
+//! checked by hand and against a brute force, and scenarios kept in the
+//! workspace store with every version.
 
 use needmap::analysis::hours::holiday_calendar;
 use needmap::analysis::scenario::{apply, Edit};
@@ -163,9 +163,12 @@ fn measures_equal_a_brute_force_and_improve_when_premises_are_added() {
 }
 
 #[test]
-fn saves_are_atomic_and_survive_a_crash_mid_save() {
+fn scenarios_are_kept_in_the_store_with_their_history() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = ScenarioStore::new(dir.path().join("scenarios"));
+    let mut cfg = super::demo_atlas().config.clone();
+    let gpkg = dir.path().join("store.gpkg");
+    cfg.store.path = Some(gpkg.clone());
+    let store = ScenarioStore::new(&cfg);
     let s = |name: &str, n: usize| Scenario {
         name: name.into(),
         description: Some(format!("{n} closures")),
@@ -176,36 +179,48 @@ fn saves_are_atomic_and_survive_a_crash_mid_save() {
             .collect(),
         updated: None,
     };
-    store.put(&s("alpha", 2)).expect("saved");
-    store.put(&s("beta", 3)).expect("saved");
-    // A crash mid-save leaves only a temporary file: it is never read as a scenario.
-    std::fs::write(store.dir().join(".gamma.json.tmp"), b"{\"name\": \"gam").expect("tmp");
+    // Nothing stored yet: an empty list, and no store file made by reading.
+    assert_eq!(store.list(), (vec![], vec![]));
+    assert!(!gpkg.exists());
+    store.put(&s("alpha", 2), "pat").expect("saved");
+    store.put(&s("beta", 3), "kim").expect("saved");
     let (all, problems) = store.list();
     assert_eq!(
         all.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
         ["alpha", "beta"]
     );
     assert!(problems.is_empty());
-    // A failed save (the temporary path is blocked) keeps the old file intact.
-    std::fs::create_dir(store.dir().join(".alpha.json.tmp")).expect("block");
-    assert!(store.put(&s("alpha", 9)).is_err());
-    assert_eq!(store.get("alpha").expect("read"), Some(s("alpha", 2)));
-    // A damaged file is reported by name, the others still listed.
-    std::fs::write(store.dir().join("broken.json"), b"not json").expect("write");
+    // A damaged stored scenario is reported by name, the others still listed.
+    let conn = rusqlite::Connection::open(&gpkg).expect("open");
+    conn.execute(
+        "INSERT INTO needmap_scenarios (name, body, user, at) VALUES ('broken', 'not json', 'x', 'now')",
+        [],
+    )
+    .expect("insert");
     let (all, problems) = store.list();
     assert_eq!(all.len(), 2);
-    assert!(problems[0].contains("broken.json"), "{problems:?}");
-    // Replace and delete.
-    store.put(&s("beta", 1)).expect("replaced");
+    assert!(problems[0].contains("broken"), "{problems:?}");
+    // Replace and delete; every version stays in the store.
+    store.put(&s("beta", 1), "pat").expect("replaced");
     assert_eq!(
         store.get("beta").expect("read").expect("some").edits.len(),
         1
     );
-    assert!(store.delete("beta").expect("deleted"));
-    assert!(!store.delete("beta").expect("gone"));
+    assert_eq!(store.get("alpha").expect("read"), Some(s("alpha", 2)));
+    assert!(store.delete("beta", "pat").expect("deleted"));
+    assert!(!store.delete("beta", "pat").expect("gone"));
+    assert_eq!(store.get("beta").expect("read"), None);
+    let versions: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM needmap_scenarios WHERE name = 'beta'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(versions, 3, "two saves and a deletion, each kept");
     assert!(
         store.get("../etc").is_err(),
-        "names cannot escape the folder"
+        "names are checked before the store is asked"
     );
-    assert!(store.put(&s("baseline", 0)).is_err());
+    assert!(store.put(&s("baseline", 0), "pat").is_err());
 }

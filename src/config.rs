@@ -255,7 +255,8 @@ pub struct UserConfig {
 pub struct AuthConfig {
     #[serde(default)]
     pub users: Vec<UserConfig>,
-    /// Audit log of raw-data access, JSON lines (default `audit.jsonl` beside the workspace).
+    /// Audit log of raw-data access, JSON lines (default `audit.jsonl` beside the workspace;
+    /// with `[store] url`, the store's audit trail instead, shared by the servers).
     #[serde(default)]
     pub audit_log: Option<PathBuf>,
     /// File holding the masking secret (default `.needmap-secret` beside the workspace,

@@ -3,6 +3,9 @@
 //! and the record's canonical JSON without `hash`), so any edit, deletion or
 //! reordering breaks the chain. A record is flushed to disk before the data
 //! it describes is returned; if it cannot be written, no data is returned.
+//! Appends hold an exclusive lock on the file, so that processes sharing
+//! one log keep one chain. Where servers share a store (`[store] url`),
+//! records go to the store's trail instead ([`AuditLog::in_store`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -25,10 +28,13 @@ pub struct Access<'a> {
     pub rows: usize,
 }
 
-/// An append-only, hash-chained log file.
+/// An append-only, hash-chained log file, or the workspace store's trail
+/// (where servers share a store, so that one trail covers them all).
 #[derive(Debug)]
 pub struct AuditLog {
     path: PathBuf,
+    /// Append to this workspace's store instead of the file.
+    store: Option<Box<crate::Config>>,
     /// (next sequence number, last hash), read from the file on first use.
     state: std::sync::Mutex<Option<(u64, String)>>,
 }
@@ -45,6 +51,17 @@ impl AuditLog {
     pub fn new(path: PathBuf) -> AuditLog {
         AuditLog {
             path,
+            store: None,
+            state: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// A log kept in the workspace store's hash-chained trail (`io::store`),
+    /// each record appended in one transaction before the data is returned.
+    pub fn in_store(cfg: &crate::Config) -> AuditLog {
+        AuditLog {
+            path: PathBuf::new(),
+            store: Some(Box::new(cfg.clone())),
             state: std::sync::Mutex::new(None),
         }
     }
@@ -55,21 +72,57 @@ impl AuditLog {
 
     /// Append a record (flushed to disk) and return its hash.
     pub fn append(&self, a: &Access<'_>) -> Result<String, String> {
-        let mut st = self
+        if let Some(cfg) = &self.store {
+            let mut store = crate::io::store::open_store(cfg, true)
+                .map_err(|e| e.to_string())?
+                .ok_or("no store")?;
+            return store
+                .append_audit(json!({
+                    "action": "raw_data_access",
+                    "user": a.user,
+                    "role": a.role,
+                    "route": a.route,
+                    "query": a.query,
+                    "purpose": a.purpose,
+                    "rows": a.rows,
+                }))
+                .map_err(|e| e.to_string());
+        }
+        let mut verified = self
             .state
             .lock()
             .map_err(|_| "audit log lock poisoned".to_string())?;
-        if st.is_none() {
-            *st = Some(match verify(&self.path) {
-                Ok(v) => (v.records, v.last_hash),
-                Err(e) if !self.path.exists() => {
-                    let _ = e;
-                    (0, GENESIS.to_string())
-                }
-                Err(e) => return Err(format!("the audit log does not verify: {e}")),
-            });
+        let shown = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        let (seq, prev) = st.clone().unwrap_or((0, GENESIS.to_string()));
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(shown)?;
+        // An exclusive lock on the file while the chain is read and extended,
+        // so that several processes writing one log (servers sharing a
+        // workspace) keep one unbroken chain. Released when `f` is dropped.
+        f.lock().map_err(shown)?;
+        let (seq, prev) = if verified.is_none() {
+            // First use: the whole chain must verify.
+            let v = verify(&self.path).or_else(|e| {
+                if f.metadata().map(|m| m.len() == 0).unwrap_or(false) {
+                    Ok(Verified {
+                        records: 0,
+                        last_hash: GENESIS.to_string(),
+                    })
+                } else {
+                    Err(format!("the audit log does not verify: {e}"))
+                }
+            })?;
+            (v.records, v.last_hash)
+        } else {
+            last_record(&mut f).map_err(|e| format!("{}: {e}", self.path.display()))?
+        };
+        *verified = Some((seq, prev.clone()));
         let mut rec = json!({
             "seq": seq,
             "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
@@ -83,19 +136,44 @@ impl AuditLog {
         });
         let hash = record_hash(&prev, &rec);
         rec["hash"] = json!(hash);
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(|e| format!("{}: {e}", self.path.display()))?;
         writeln!(f, "{rec}").map_err(|e| format!("{}: {e}", self.path.display()))?;
         f.sync_all()
             .map_err(|e| format!("{}: {e}", self.path.display()))?;
-        *st = Some((seq + 1, hash.clone()));
+        *verified = Some((seq + 1, hash.clone()));
         Ok(hash)
+    }
+}
+
+/// The sequence number due next and the hash of the last record of a log
+/// (read back from its end).
+fn last_record(f: &mut std::fs::File) -> Result<(u64, String), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = f.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
+    let mut tail: Vec<u8> = Vec::new();
+    let mut pos = len;
+    // Read back until the start of the last non-empty line is in hand.
+    loop {
+        let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+        if body.contains(&b'\n') || pos == 0 {
+            break;
+        }
+        let step = pos.min(4096);
+        pos -= step;
+        f.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+        let mut chunk = vec![0u8; step as usize];
+        f.read_exact(&mut chunk).map_err(|e| e.to_string())?;
+        chunk.extend_from_slice(&tail);
+        tail = chunk;
+    }
+    let text = String::from_utf8_lossy(&tail);
+    let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else {
+        return Ok((0, GENESIS.to_string()));
+    };
+    let rec: Value =
+        serde_json::from_str(line).map_err(|e| format!("the last record is not JSON: {e}"))?;
+    match (rec["seq"].as_u64(), rec["hash"].as_str()) {
+        (Some(seq), Some(hash)) => Ok((seq + 1, hash.to_string())),
+        _ => Err("the last record has no seq or hash".into()),
     }
 }
 

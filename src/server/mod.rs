@@ -153,16 +153,21 @@ impl Prepared {
                 opts.trusted_proxy,
             ),
             users: crate::privacy::auth::Users::from_config(&atlas.config.auth).unwrap_or_default(),
-            audit: crate::privacy::audit::AuditLog::new(
-                atlas.config.resolve(
-                    atlas
-                        .config
-                        .auth
-                        .audit_log
-                        .as_deref()
-                        .unwrap_or(Path::new("audit.jsonl")),
-                ),
-            ),
+            // Servers sharing a store keep one trail in it; otherwise a file.
+            audit: if atlas.config.store.url.is_some() {
+                crate::privacy::audit::AuditLog::in_store(&atlas.config)
+            } else {
+                crate::privacy::audit::AuditLog::new(
+                    atlas.config.resolve(
+                        atlas
+                            .config
+                            .auth
+                            .audit_log
+                            .as_deref()
+                            .unwrap_or(Path::new("audit.jsonl")),
+                    ),
+                )
+            },
             masker: mask_secret(&atlas.config).map(|s| {
                 let [lo, hi] = atlas.config.auth.mask_m.unwrap_or([100.0, 400.0]);
                 crate::privacy::auth::Masker::new(s, lo, hi)

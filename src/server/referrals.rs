@@ -96,21 +96,33 @@ pub async fn referrals(
         )));
     }
     let feats: Vec<serde_json::Value> = if who.role == Role::Steward {
-        s.audit
-            .append(&crate::privacy::audit::Access {
-                user: &who.name,
+        // The write may reach a database (a shared store): off the async threads.
+        let (st, user, query, purpose, rows) = (
+            s.clone(),
+            who.name.clone(),
+            q.bbox.clone(),
+            purpose.to_string(),
+            picked.len(),
+        );
+        tokio::task::spawn_blocking(move || {
+            st.audit.append(&crate::privacy::audit::Access {
+                user: &user,
                 role: "steward",
                 route: "/api/referrals",
-                query: &q.bbox,
-                purpose,
-                rows: picked.len(),
+                query: &query,
+                purpose: &purpose,
+                rows,
             })
-            .map_err(|e| {
-                tracing::error!("audit log write failed, no data returned: {e}");
-                ApiError::Unavailable(
-                    "the audit log cannot be written, so no raw data is returned".into(),
-                )
-            })?;
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r)
+        .map_err(|e| {
+            tracing::error!("audit log write failed, no data returned: {e}");
+            ApiError::Unavailable(
+                "the audit log cannot be written, so no raw data is returned".into(),
+            )
+        })?;
         picked
             .iter()
             .map(|(r, (lon, lat))| {

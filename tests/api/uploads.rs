@@ -673,6 +673,43 @@ fn two_servers_share_one_store(store_toml: &str) {
     assert_eq!(st, 200, "{body}");
     let listed = get_json(b.addr, "/api/scenarios");
     assert_eq!(listed["scenarios"][0]["name"], "shared-plan", "{listed}");
+    // Raw-data access through both servers: one unbroken audit chain, in
+    // the shared store (PostGIS) or the shared file (one machine).
+    let cfg = Config::load(&file).expect("config");
+    let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    let bb = atlas.bbox_wgs84();
+    let uri = format!(
+        "/api/referrals?bbox={},{},{},{}&purpose=review",
+        bb[0] - 0.01,
+        bb[1] - 0.01,
+        bb[2] + 0.01,
+        bb[3] + 0.01
+    );
+    let steward = format!("Bearer {STEWARD}");
+    for (k, s) in [&a, &b, &a, &b].iter().enumerate() {
+        let (st, _, body) = http_raw(s.addr, &uri, &[("Authorization", &steward)]);
+        assert_eq!(st, 200, "access {k}: {body}");
+    }
+    let records = match &cfg.store.url {
+        Some(_) => {
+            let mut store = needmap::io::store::open_store(&cfg, false)
+                .expect("store")
+                .expect("some");
+            let trail = store.audit_trail().expect("trail");
+            needmap::privacy::audit::verify_records(trail.clone()).expect("one chain");
+            trail
+                .iter()
+                .filter(|r| r["action"] == "raw_data_access")
+                .count()
+        }
+        None => {
+            let log = dir.path().join("audit.jsonl");
+            needmap::privacy::audit::verify(&log)
+                .expect("one chain")
+                .records as usize
+        }
+    };
+    assert_eq!(records, 4);
     for s in [&mut a, &mut b] {
         s.child.kill().expect("stop");
         s.child.wait().expect("reaped");

@@ -284,6 +284,10 @@ pub struct StoreConfig {
     /// default 2; 0 = never).
     #[serde(default)]
     pub refresh_s: Option<f64>,
+    /// Who cuts the vector tiles: `server` (default: each server, in memory)
+    /// or `postgis` (the store's database, with `url`: `ST_AsMVT`).
+    #[serde(default)]
+    pub tiles: Option<String>,
 }
 
 impl Config {
@@ -608,6 +612,28 @@ impl Config {
     }
 
     fn check(&self) -> std::result::Result<(), String> {
+        if let Some(r) = self.store.refresh_s {
+            if !(r.is_finite() && r >= 0.0) {
+                return Err(format!(
+                    "[store] refresh_s must be a number of seconds, 0 or more; found {r}"
+                ));
+            }
+        }
+        match self.store.tiles.as_deref() {
+            None | Some("server") => {}
+            Some("postgis") if self.store.url.is_none() => {
+                return Err("[store] tiles = \"postgis\" needs [store] url (the database)".into())
+            }
+            Some("postgis") if !cfg!(feature = "postgis") => {
+                return Err("[store] tiles = \"postgis\" needs needmap built with the postgis feature (cargo build --features postgis)".into())
+            }
+            Some("postgis") => {}
+            Some(other) => {
+                return Err(format!(
+                    "[store] tiles is \"server\" or \"postgis\", not {other:?}"
+                ))
+            }
+        }
         let n = &self.need;
         let weights = [n.deprivation_weight, n.referral_rate_weight]
             .into_iter()

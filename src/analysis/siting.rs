@@ -1327,7 +1327,7 @@ pub fn capacitated_coverage(cov: &Coverage, capacity: &[Option<f64>], sites: &[u
         let mut e = net.head[u];
         while e != NIL {
             // Forward edges only (even index), from the reachable side to the other.
-            if e % 2 == 0 && level[net.to[e]] == NIL {
+            if e.is_multiple_of(2) && level[net.to[e]] == NIL {
                 cut += net.cap[e] + net.cap[e ^ 1];
             }
             e = net.next[e];

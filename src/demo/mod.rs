@@ -699,7 +699,7 @@ fn road_class(index: usize, count: usize) -> &'static str {
         "A Road"
     } else if index % 6 == 3 {
         "B Road"
-    } else if index % 3 == 0 {
+    } else if index.is_multiple_of(3) {
         "Minor Road"
     } else {
         "Local Road"

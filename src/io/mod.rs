@@ -8,6 +8,8 @@ pub mod gpkg;
 pub mod mvt;
 #[cfg(feature = "postgis")]
 pub mod pgstore;
+#[cfg(feature = "postgis")]
+pub mod pgtiles;
 pub mod postcodes;
 pub mod publish;
 pub mod referrals;

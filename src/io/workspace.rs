@@ -189,7 +189,10 @@ impl Sources<'_> {
                     format!(
                         "{kind} upload #{} ({})",
                         u.id,
-                        display_path(self.cfg, &self.store_path)
+                        match &self.cfg.store.url {
+                            Some(_) => "the store database".to_string(),
+                            None => display_path(self.cfg, &self.store_path),
+                        }
                     ),
                     Some(TempFile(tmp)),
                 )

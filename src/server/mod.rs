@@ -59,6 +59,8 @@ pub struct Prepared {
     pub premises_geojson: bytes::Bytes,
     /// Polygon layers prepared for vector tiles (`areas` first, then the boundary sets).
     pub tiles: tiles::TileLayers,
+    /// Tiles cut by the store's database instead (`[store] tiles = "postgis"`).
+    pub db_tiles: Option<tiles::DbTiles>,
     pub tile_cache: tiles::TileCache,
     /// Access results by `kind|threshold|desert_below`.
     pub access_cache: std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>,
@@ -138,8 +140,10 @@ impl Prepared {
         let areas_attributes =
             bytes::Bytes::from(serde_json::json!({ "areas": attributes }).to_string());
         let tiles = tiles::tile_layers(&atlas, &public);
+        let db_tiles = tiles::db_tiles(&atlas, &tiles);
         Prepared {
             tiles,
+            db_tiles,
             tile_cache: tiles::TileCache::new(opts.tile_cache_bytes),
             access_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             hours_cache: hours::HoursCache::default(),

@@ -37,6 +37,22 @@ fn query_param(name: &str, required: bool, description: &str, ty: &str) -> Value
     json!({"name": name, "in": "query", "required": required, "description": description, "schema": {"type": ty}})
 }
 
+/// POST of a GeoJSON layer upload.
+fn layer_upload(summary: &str, description: &str, param: Value) -> Value {
+    let err = error_responses()["400"].clone();
+    json!({"post": {
+        "summary": summary,
+        "description": description,
+        "parameters": [param, {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}, "description": "1-200 visible ASCII characters"}],
+        "requestBody": {"required": true, "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}}},
+        "responses": {
+            "201": {"description": "Stored and applied", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "200": {"description": "Replayed: stored before under this key", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "401": err, "404": error_responses()["404"].clone(), "409": err, "413": err, "422": err
+        }
+    }})
+}
+
 /// GET, PUT and DELETE of one scenario.
 fn scenario_item() -> Value {
     let name = json!([path_param(
@@ -119,6 +135,16 @@ pub fn document() -> Value {
                     "422": error_responses()["400"].clone()
                 }
             }},
+            "/api/uploads/premises/{layer}": layer_upload(
+                "Upload a premises layer (planner, data steward, admin)",
+                "GeoJSON points with the columns the layer's [[premises]] entry names, in place of the layer's file. Validated in full by loading the workspace with it (a bad opening-hours expression, a missing column or a duplicate id is a 422 naming the feature; nothing stored). Stored in one transaction; the edits made to its premises before are superseded (each premises gets a new version, so an older ETag gets 412). Idempotency-Key as for referral uploads. An unknown layer: 404 listing the layers.",
+                path_param("layer", "the layer's file name without extension (premises.geojson: premises)"),
+            ),
+            "/api/uploads/boundaries/{name}": layer_upload(
+                "Upload a boundary set (planner, data steward, admin)",
+                "GeoJSON polygons with the set's id (and label) columns, in place of its file. Validated in full (invalid polygons, a missing id column, duplicate codes: 422 naming the feature; nothing stored), stored in one transaction and swapped in. Idempotency-Key as for referral uploads. An unknown set: 404 listing the sets.",
+                path_param("name", "the boundary set's name in [[boundaries]]"),
+            ),
             "/api/premises/{id}": {
                 "get": {
                     "summary": "One premises, with its version",

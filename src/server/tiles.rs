@@ -156,6 +156,68 @@ pub fn tile_layers(atlas: &Atlas, public: &PublicRelease) -> Vec<TileLayer> {
     layers
 }
 
+/// Tiles made by the store's database (`[store] tiles = "postgis"`).
+#[cfg(feature = "postgis")]
+pub type DbTiles = crate::io::pgtiles::PgTiles;
+/// Tiles made by the store's database (none without the `postgis` feature).
+#[cfg(not(feature = "postgis"))]
+#[derive(Debug)]
+pub enum DbTiles {}
+
+/// The database's tiles when the workspace asks for them: the layers are
+/// written to it (when changed) first. `None`, logged, if that fails: the
+/// server then cuts the tiles itself.
+pub fn db_tiles(atlas: &Atlas, layers: &[TileLayer]) -> Option<DbTiles> {
+    if atlas.config.store.tiles.as_deref() != Some("postgis") {
+        return None;
+    }
+    #[cfg(feature = "postgis")]
+    {
+        let url = atlas.config.store.url.as_deref()?;
+        let json = |p: &Props| -> Value {
+            let m: serde_json::Map<String, Value> = p
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        MvtValue::Str(s) => json!(s),
+                        MvtValue::Int(i) => json!(i),
+                        MvtValue::Double(d) => json!(d),
+                    };
+                    (k.to_string(), v)
+                })
+                .collect();
+            Value::Object(m)
+        };
+        let mut rows = Vec::new();
+        for l in layers {
+            let geoms: Vec<&geo::MultiPolygon<f64>> = if l.name == "areas" {
+                atlas.areas.iter().map(|a| &a.geometry_wgs84).collect()
+            } else {
+                match atlas.boundary_sets.iter().find(|b| b.name == l.name) {
+                    Some(b) => b.units.iter().map(|u| &u.geometry_wgs84).collect(),
+                    None => continue,
+                }
+            };
+            rows.push(crate::io::pgtiles::LayerRows {
+                name: &l.name,
+                features: geoms.into_iter().zip(l.props.iter().map(json)).collect(),
+            });
+        }
+        match crate::io::pgtiles::PgTiles::publish(url, &rows) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::error!("tiles from PostGIS are off, the server cuts them: {e}");
+                None
+            }
+        }
+    }
+    #[cfg(not(feature = "postgis"))]
+    {
+        let _ = layers;
+        None
+    }
+}
+
 /// Cut and encode a tile; gzip it when `gzip` (the cache keeps both forms).
 fn make_tile(layer: &TileLayer, z: u8, x: u32, y: u32, gzip: bool) -> Tile {
     let polys = layer.geometry.tile(z, x, y);
@@ -168,6 +230,26 @@ fn make_tile(layer: &TileLayer, z: u8, x: u32, y: u32, gzip: bool) -> Tile {
     let raw = encode_polygon_layer(&layer.name, &polys, |f| {
         (u64::from(f), layer.props[f as usize].clone())
     });
+    finish(raw, gzip)
+}
+
+/// A tile from the database's tiles.
+#[cfg(feature = "postgis")]
+fn db_tile(db: &DbTiles, layer: &str, z: u8, x: u32, y: u32, gzip: bool) -> Result<Tile, ApiError> {
+    let raw = db
+        .tile(layer, z, x, y)
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(finish(raw, gzip))
+}
+
+/// A tile's bytes, and gzipped when `gzip`.
+fn finish(raw: Vec<u8>, gzip: bool) -> Tile {
+    if raw.is_empty() {
+        return Tile {
+            raw: Bytes::new(),
+            gzip: Bytes::new(),
+        };
+    }
     if !gzip {
         return Tile {
             raw: Bytes::from(raw),
@@ -241,11 +323,15 @@ pub async fn tile(
             let state = s.clone();
             // With the cache on, make both forms once; without it, only what was asked for.
             let gzip = wants_gzip || s.tile_cache.enabled();
-            let t = tokio::task::spawn_blocking(move || {
-                Arc::new(make_tile(&state.tiles[li], z, x, y, gzip))
+            let t = tokio::task::spawn_blocking(move || -> Result<Arc<Tile>, ApiError> {
+                #[cfg(feature = "postgis")]
+                if let Some(db) = &state.db_tiles {
+                    return db_tile(db, &state.tiles[li].name, z, x, y, gzip).map(Arc::new);
+                }
+                Ok(Arc::new(make_tile(&state.tiles[li], z, x, y, gzip)))
             })
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
             s.tile_cache.put(key, t.clone());
             t
         }

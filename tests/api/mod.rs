@@ -7,6 +7,8 @@ mod boundaries;
 mod disclosure;
 mod hardening;
 mod hours;
+#[cfg(feature = "postgis")]
+mod pgtiles;
 mod scenarios;
 mod siting;
 mod trends;
@@ -536,8 +538,12 @@ fn decode_tile(b: &[u8]) -> (String, u64, Vec<DecodedFeature>) {
                 let (vf, _, vv, vr) = fields(vb).remove(0);
                 values.push(match vf {
                     1 => String::from_utf8(vb[vr].to_vec()).expect("str"),
+                    2 => f32::from_le_bytes(vb[vr].try_into().expect("4 bytes")).to_string(),
                     3 => f64::from_le_bytes(vb[vr].try_into().expect("8 bytes")).to_string(),
+                    4 => (vv as i64).to_string(),
+                    5 => vv.to_string(),
                     6 => (((vv >> 1) as i64) ^ -((vv & 1) as i64)).to_string(),
+                    7 => (vv != 0).to_string(),
                     other => panic!("value field {other}"),
                 });
             }
@@ -1174,4 +1180,27 @@ fn dechunk(mut s: &str) -> String {
         s = rest.get(n + 2..).unwrap_or("");
     }
     out
+}
+
+/// A new database of its own on the test server (`NEEDMAP_TEST_PG_URL`):
+/// its connection string, and a function dropping it.
+#[cfg(feature = "postgis")]
+pub fn pg_database(url: &str, tag: &str) -> (String, impl FnOnce()) {
+    let db = format!("needmap_{tag}_{}", std::process::id());
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    // One statement each: CREATE DATABASE cannot run in the implicit
+    // transaction of a multi-statement query.
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .expect("drop database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create database");
+    let own = format!("{url} dbname={db}");
+    let url = url.to_string();
+    (own, move || {
+        if let Ok(mut admin) = postgres::Client::connect(&url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+        }
+    })
 }

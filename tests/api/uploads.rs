@@ -734,19 +734,7 @@ fn two_servers_share_one_postgis_store() {
         return;
     };
     // A database of its own, so that other tests' uploads are not this workspace's.
-    let db = format!("needmap_two_servers_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-    // One statement each: CREATE DATABASE cannot run in the implicit
-    // transaction of a multi-statement query.
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .expect("drop database");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create database");
-    let own = format!("{url} dbname={db}");
+    let (own, drop_db) = super::pg_database(&url, "two_servers");
     two_servers_share_one_store(&format!("\n[store]\nurl = \"{own}\"\nrefresh_s = 0.5\n"));
-    drop(admin);
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    drop_db();
 }

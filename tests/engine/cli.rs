@@ -171,7 +171,7 @@ fn check_public_count(what: &str, v: &str) {
         .parse()
         .unwrap_or_else(|_| panic!("{what}: {v:?} is not a count"));
     assert!(
-        n >= 10.0 && n.fract() == 0.0 && (n as u64) % 5 == 0,
+        n >= 10.0 && n.fract() == 0.0 && (n as u64).is_multiple_of(5),
         "{what}: {v} is not protected"
     );
 }

@@ -705,6 +705,35 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
         let (path, disp, _tmp) = sources.source(&kind, &pc.path, "geojson", &mut report);
         load_premises(pc, &path, &disp, &mut premises, &mut report);
     }
+    // Premises are named by id in edits, scenarios and the API: one id, one premises.
+    {
+        let mut first: HashMap<&str, &Premises> = HashMap::new();
+        let mut dups = Vec::new();
+        for p in &premises {
+            if let Some(q) = first.insert(p.code.as_str(), p) {
+                dups.push((
+                    p.source.clone(),
+                    p.code.clone(),
+                    p.name.clone(),
+                    q.source.clone(),
+                    q.name.clone(),
+                ));
+                first.insert(q.code.as_str(), q);
+            }
+        }
+        for (source, code, name, other_source, other_name) in dups {
+            let other = if other_source == source {
+                other_name
+            } else {
+                format!("{other_name}, in {other_source}")
+            };
+            report.error(
+                &source,
+                Some(format!("premises {code:?} ({name})")),
+                format!("another premises ({other}) has the same id; edits, scenarios and the API name premises by id, so set [[premises]] id to a column with one value per premises"),
+            );
+        }
+    }
     // Edits made through the API, in order, from the store.
     {
         let shown = display_path(cfg, &store_path);

@@ -242,4 +242,88 @@ fn the_upload_command_stores_a_valid_extract_once() {
     let atlas = needmap::io::workspace::load_workspace(&config, &Default::default())
         .unwrap_or_else(|r| panic!("{r}"));
     assert_eq!(atlas.referrals.referrals.len(), 120);
+
+    // A premises layer and a boundary set from the command line.
+    let layer: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("premises.geojson")).expect("premises"),
+    )
+    .expect("geojson");
+    let mut fewer = layer.clone();
+    fewer["features"]
+        .as_array_mut()
+        .expect("features")
+        .truncate(5);
+    let p5 = dir.path().join("p5.geojson");
+    std::fs::write(&p5, fewer.to_string()).expect("write");
+    let p5 = p5.to_str().expect("utf-8");
+    let out = run(&["upload", "--config", &cfg, "--premises", "sites", p5]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no premises layer \"sites\"") && err.contains("premises"),
+        "{err}"
+    );
+    let mut dup = fewer.clone();
+    dup["features"][1]["properties"]["premises_id"] =
+        dup["features"][0]["properties"]["premises_id"].clone();
+    let bad = dir.path().join("dup.geojson");
+    std::fs::write(&bad, dup.to_string()).expect("write");
+    let out = run(&[
+        "upload",
+        "--config",
+        &cfg,
+        "--premises",
+        "premises",
+        bad.to_str().expect("utf-8"),
+    ]);
+    assert!(!out.status.success(), "a duplicate premises id is refused");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let id0 = dup["features"][0]["properties"]["premises_id"]
+        .as_str()
+        .expect("id");
+    assert!(
+        err.contains(id0) && err.contains("has the same id"),
+        "{err}"
+    );
+    let out = run(&["upload", "--config", &cfg, "--premises", "premises", p5]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5 premises"));
+    let teams = dir.path().join("localities.geojson");
+    let out = run(&[
+        "upload",
+        "--config",
+        &cfg,
+        "--boundaries",
+        "localities",
+        teams.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let atlas = needmap::io::workspace::load_workspace(&config, &Default::default())
+        .unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(atlas.premises.len(), 5);
+    // The store's audit trail: three uploads, by whoever ran the command; a
+    // forged record is found and named.
+    let out = run(&["audit-verify", "--config", &cfg, "--list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("3 records, chain intact"), "{text}");
+    assert_eq!(text.matches("\"action\":\"upload\"").count(), 3, "{text}");
+    let conn = rusqlite::Connection::open(config.store_path()).expect("open");
+    conn.execute(
+        "UPDATE needmap_audit SET record = replace(record, '\"rows\":5', '\"rows\":6') WHERE seq = 1",
+        [],
+    )
+    .expect("forge");
+    let out = run(&["audit-verify", "--config", &cfg]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("record 2") && err.contains("altered"), "{err}");
 }

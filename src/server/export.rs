@@ -534,6 +534,9 @@ pub fn table_of(
         }
     };
     let mut table = Table::from_items(name, &items);
+    if let Join::Area(c) | Join::Premises(c) | Join::Unit(_, c) = spec.join {
+        table.put_first(c);
+    }
     let column_shapes =
         |col: &str, f: &dyn Fn(&str) -> Option<Shape>| -> Option<Vec<Option<Shape>>> {
             let k = table.column(col)?;

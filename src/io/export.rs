@@ -238,13 +238,17 @@ pub fn layer_name(s: &str) -> String {
     }
 }
 
-/// The text of a value in a CSV cell: empty for null, JSON for arrays and objects.
+/// The text of a value in a CSV cell: empty for null, JSON for arrays and
+/// objects, whole numbers without a decimal point (`25`, not `25.0`).
 pub fn cell_text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
+            _ => n.to_string(),
+        },
         other => other.to_string(),
     }
 }
@@ -435,6 +439,10 @@ mod tests {
         assert_eq!(&recs[0][0], "[1,2]");
         assert_eq!(&recs[0][3], "");
         assert_eq!(&recs[1][1], "2.5");
+        assert_eq!(cell_text(&json!(25.0)), "25");
+        assert_eq!(cell_text(&json!(-3.0)), "-3");
+        // Too large to be sure of as a whole number: as serde_json writes it.
+        assert_eq!(cell_text(&json!(1e300)), json!(1e300).to_string());
         assert_eq!(&recs[1][0], "");
     }
 

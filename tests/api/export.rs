@@ -51,7 +51,6 @@ fn expected_cell(v: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
         other => other.to_string(),
     }
 }
@@ -99,11 +98,15 @@ fn assert_csv_matches(what: &str, csv_bytes: &[u8], rows: &[Value]) {
     assert_eq!(records.len(), rows.len(), "{what}: CSV rows");
     for (i, (rec, row)) in records.iter().zip(rows).enumerate() {
         for (k, col) in header.iter().enumerate() {
-            assert_eq!(
-                rec[k],
-                expected_cell(&row[col]),
-                "{what}: row {i} column {col}"
-            );
+            match &row[col] {
+                // Numbers compare as numbers (25.0 may be written 25).
+                Value::Number(n) => assert_eq!(
+                    rec[k].parse::<f64>().ok(),
+                    n.as_f64(),
+                    "{what}: row {i} column {col}"
+                ),
+                v => assert_eq!(rec[k], expected_cell(v), "{what}: row {i} column {col}"),
+            }
         }
     }
 }

@@ -380,6 +380,17 @@ pub fn gpkg_bytes(t: &Table) -> Result<Vec<u8>> {
         "needmap-export-{}-{n}-{nanos}.gpkg",
         std::process::id()
     ));
+    // A new file readable by this user only (it may hold a planner's exact
+    // counts); an existing one is never touched.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+    }
     let result = (|| {
         write_gpkg(t, &path)?;
         {

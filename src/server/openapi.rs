@@ -122,7 +122,7 @@ fn described() -> Value {
         "info": {
             "title": "needmap API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Need maps, equity tables, roll-ups, premises and boundaries. Anonymous requests get disclosure-controlled aggregates only: never a referral point; counts 0-9 as \"<10\", other counts rounded to the nearest 5, rates withheld where the count is."
+            "description": "Need maps, equity tables, roll-ups, premises and boundaries. Anonymous requests get disclosure-controlled aggregates only: never a referral point; counts 0-9 as \"<10\", other counts rounded to the nearest 5, rates withheld where the count is. Result routes also answer format=csv, geojson or gpkg (and table=): the same values as a file, see each route's parameters; referral points are never exported."
         },
         "paths": {
             "/api/health": op("Health", "Liveness and the number of areas loaded.", json!([]), json_ok(json!({"type": "object", "properties": {"status": {"type": "string"}, "areas": {"type": "integer"}}}))),

@@ -384,7 +384,8 @@ pub async fn export(
             None => {
                 let names: Vec<&str> = ts.iter().map(|t| t.name).collect();
                 return ApiError::BadRequest(format!(
-                    "{path} has no table {name:?}; its tables: {}",
+                    "{} has no table {name:?}; its tables: {}",
+                    display_path(&path),
                     names.join(", ")
                 ))
                 .into_response();

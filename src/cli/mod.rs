@@ -2,6 +2,7 @@
 //! and `bench-assign`. Thin: parse flags, load, call analyses, write.
 
 mod boundaries;
+mod export;
 mod hours;
 mod scenario;
 mod siting;
@@ -174,15 +175,30 @@ enum Command {
         #[arg(long)]
         key: Option<String>,
     },
-    /// Export the workspace as a GeoPackage (British National Grid): the need map,
-    /// premises, boundary sets and the equity table, openable in QGIS.
+    /// Export results. `--gpkg FILE`: the need map, premises, boundary sets and
+    /// the equity table as layers of a GeoPackage (British National Grid).
+    /// `--result PATH` or `--layer NAME` with `--out FILE`: any API result as CSV,
+    /// GeoJSON or GeoPackage, run in-process exactly as the server would answer it
+    /// (public unless `--exact`).
     Export {
         #[command(flatten)]
         ws: WorkspaceArgs,
-        /// The GeoPackage to write (layers of the same name are replaced).
+        /// The GeoPackage to write the workspace's layers to (layers of the same name are replaced).
+        #[arg(long, conflicts_with_all = ["result", "layer"])]
+        gpkg: Option<PathBuf>,
+        /// An API result to export, e.g. '/api/hours/gap?kind=gp' (add table=NAME for another of its tables).
+        #[arg(long, conflicts_with = "layer")]
+        result: Option<String>,
+        /// A layer to export: areas, premises, equity or a boundary set's name.
         #[arg(long)]
-        gpkg: PathBuf,
-        /// Exact counts (planner use only).
+        layer: Option<String>,
+        /// csv, geojson or gpkg (default: from the --out extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// The file to write (with --result or --layer).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Exact counts (planner use only): run as a planner.
         #[arg(long)]
         exact: bool,
     },
@@ -790,7 +806,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ) => bail!(m),
             }
         }
-        Command::Export { ws, gpkg, exact } => {
+        Command::Export {
+            ws,
+            gpkg,
+            result,
+            layer,
+            format,
+            out,
+            exact,
+        } => {
+            let Some(gpkg) = gpkg else {
+                let plan = export::Plan::new(
+                    result.as_deref(),
+                    layer.as_deref(),
+                    format.as_deref(),
+                    out,
+                    exact,
+                )?;
+                return plan.run(load(&ws)?);
+            };
             let atlas = load(&ws)?;
             let exact_need = need_map(&atlas.areas, &atlas.referrals, &atlas.config.need);
             let public = (!exact).then(|| public_release(&atlas, &exact_need));

@@ -508,6 +508,8 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
 
 fn bbox(g: &Geometry) -> Option<[f64; 4]> {
     match g {
+        // A point of NaN coordinates is the empty point.
+        Geometry::Point(p) if p.x().is_nan() || p.y().is_nan() => None,
         Geometry::Point(p) => Some([p.x(), p.y(), p.x(), p.y()]),
         Geometry::MultiPolygon(mp) => mp
             .bounding_rect()

@@ -3,6 +3,7 @@
 //! written back as WGS84 (6 decimals) on the way out.
 
 pub mod boundaries_study;
+pub mod export;
 pub mod geojson;
 pub mod gpkg;
 pub mod mvt;

@@ -129,6 +129,11 @@ pub fn need_geojson(areas: &[Area], need: &NeedMap, d: Disclosure) -> Value {
     json!({"type": "FeatureCollection", "features": features})
 }
 
+/// Write a file whole: to a temporary file beside it, synced, then renamed.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(path, bytes)
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     // Write to a temporary file beside the target, then rename: never a half-written output.
     let tmp = path.with_extension(format!(

@@ -5,6 +5,7 @@
 
 pub mod boundaries;
 pub mod error;
+pub mod export;
 pub mod hours;
 pub mod openapi;
 pub mod ratelimit;
@@ -341,6 +342,12 @@ pub fn router(state: AppState, web_dir: Option<&Path>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,
+        ))
+        // `?format=csv|geojson|gpkg`: runs the route (authenticated as above),
+        // then converts its disclosure-controlled JSON.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            export::export,
         ));
     let mut app = Router::new()
         .nest("/api", api)

@@ -80,15 +80,65 @@ fn scenario_item() -> Value {
     v
 }
 
-/// The OpenAPI document.
+/// The OpenAPI document, with `format` (and `table`) on every route of the
+/// export registry ([`super::export::ROUTES`]).
 pub fn document() -> Value {
+    let mut doc = described();
+    for (pattern, what) in super::export::ROUTES {
+        let Some(get) = doc["paths"]
+            .get_mut(format!("/api{pattern}"))
+            .and_then(|p| p.get_mut("get"))
+        else {
+            continue;
+        };
+        match what {
+            super::export::Exportable::Tables(tables) => {
+                let names: Vec<&str> = tables.iter().map(|t| t.name).collect();
+                if let Some(ps) = get["parameters"].as_array_mut() {
+                    ps.push(query_param(
+                        "format",
+                        false,
+                        "json (default) | csv | geojson | gpkg: the result as a file, converted from the JSON this role is shown (after disclosure control); GeoJSON in WGS84, GeoPackage in British National Grid (EPSG:27700); rows joined to their area, premises or boundary unit where they have one",
+                        "string",
+                    ));
+                    ps.push(query_param(
+                        "table",
+                        false,
+                        &format!(
+                            "with format: which of the result's tables (default {}): {}",
+                            names[0],
+                            names.join(", ")
+                        ),
+                        "string",
+                    ));
+                }
+                if let Some(ok) = get["responses"]["200"]["content"].as_object_mut() {
+                    for ct in [
+                        "text/csv",
+                        "application/geo+json",
+                        "application/geopackage+sqlite3",
+                    ] {
+                        ok.entry(ct)
+                            .or_insert(json!({"schema": {"type": "string"}}));
+                    }
+                }
+            }
+            super::export::Exportable::Refused(why) => {
+                get["responses"]["403"] = json!({"description": format!("with format=csv, geojson or gpkg: refused for every role ({why})"), "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+            }
+        }
+    }
+    doc
+}
+
+fn described() -> Value {
     let count = json!({"oneOf": [{"type": "number"}, {"type": "string", "enum": ["<10", "[c]"]}], "description": "A count after disclosure control: for the public a number rounded to 5, \"<10\", or \"[c]\" where the audit withheld it against differencing; exact for planners"});
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "needmap API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Need maps, equity tables, roll-ups, premises and boundaries. Anonymous requests get disclosure-controlled aggregates only: never a referral point; counts 0-9 as \"<10\", other counts rounded to the nearest 5, rates withheld where the count is."
+            "description": "Need maps, equity tables, roll-ups, premises and boundaries. Anonymous requests get disclosure-controlled aggregates only: never a referral point; counts 0-9 as \"<10\", other counts rounded to the nearest 5, rates withheld where the count is. Result routes also answer format=csv, geojson or gpkg (and table=): the same values as a file, see each route's parameters; referral points are never exported."
         },
         "paths": {
             "/api/health": op("Health", "Liveness and the number of areas loaded.", json!([]), json_ok(json!({"type": "object", "properties": {"status": {"type": "string"}, "areas": {"type": "integer"}}}))),
@@ -96,7 +146,7 @@ pub fn document() -> Value {
             "/api/openapi.json": op("This document", "The OpenAPI 3.1 description of the API.", json!([]), json_ok(json!({"type": "object"}))),
             "/api/areas": {"get": {
                 "summary": "Areas with need attributes",
-                "description": "Every small area as GeoJSON with area_id, name, population, referrals, rate_per_1000, need_score, simd_rank, simd_decile, simd_quintile and referrals_<group>. With geometry=false: {\"areas\": [properties...]} in feature order.",
+                "description": "Every small area as GeoJSON with area_id, name, population, referrals, rate_per_1000, need_score, simd_rank, simd_decile, simd_quintile and referrals_<group>. With geometry=false: {\"areas\": [properties...]} in feature order. Counts protected for the public; exact for planners and data stewards.",
                 "parameters": [query_param("geometry", false, "false for attributes only", "boolean")],
                 "responses": {
                     "200": {"description": "OK", "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}, "application/json": {"schema": {"type": "object"}}}},

@@ -105,7 +105,24 @@ pub struct AreasQuery {
 
 /// `GET /api/areas`: every area with its public need attributes, as GeoJSON;
 /// `?geometry=false` gives `{"areas": [properties...]}` without polygons.
-pub async fn areas(State(s): State<AppState>, Q(q): Q<AreasQuery>) -> Response {
+/// Planners and data stewards get exact counts (built per request, as for
+/// `/api/areas/{id}`); everyone else the public layer serialised at start-up.
+pub async fn areas(
+    State(s): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Q(q): Q<AreasQuery>,
+) -> Response {
+    if who.role.exact() {
+        let fc = crate::io::writers::need_geojson(&s.atlas.areas, &s.need, Disclosure::Exact);
+        if q.geometry == Some(false) {
+            let attributes: Vec<Value> = fc["features"]
+                .as_array()
+                .map(|f| f.iter().map(|x| x["properties"].clone()).collect())
+                .unwrap_or_default();
+            return Json(json!({ "areas": attributes })).into_response();
+        }
+        return geojson(bytes::Bytes::from(fc.to_string()));
+    }
     if q.geometry == Some(false) {
         return (
             [(

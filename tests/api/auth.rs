@@ -18,13 +18,13 @@ use needmap::privacy::auth::hash_token;
 use needmap::server::{router, AppState, Prepared};
 use needmap::Config;
 
-const STEWARD: &str = "steward-token-0123456789";
-const PLANNER: &str = "planner-token-0123456789";
+pub(super) const STEWARD: &str = "steward-token-0123456789";
+pub(super) const PLANNER: &str = "planner-token-0123456789";
 const ADMIN: &str = "admin-token-0123456789ab";
 
-struct Fx {
-    state: AppState,
-    dir: tempfile::TempDir,
+pub(super) struct Fx {
+    pub(super) state: AppState,
+    pub(super) dir: tempfile::TempDir,
 }
 
 fn load(dir: &std::path::Path, extra: &str) -> AppState {
@@ -38,7 +38,7 @@ fn load(dir: &std::path::Path, extra: &str) -> AppState {
     Arc::new(Prepared::new(atlas))
 }
 
-fn fx() -> &'static Fx {
+pub(super) fn fx() -> &'static Fx {
     static F: OnceLock<Fx> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -5,6 +5,7 @@
 mod auth;
 mod boundaries;
 mod disclosure;
+mod export;
 mod hardening;
 mod hours;
 #[cfg(feature = "postgis")]

@@ -6,6 +6,7 @@ pub mod boundaries;
 pub mod cli;
 pub mod crs;
 pub mod demo;
+pub mod export;
 pub mod fuzz;
 pub mod gpkg;
 pub mod hours;

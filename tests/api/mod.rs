@@ -381,6 +381,8 @@ async fn openapi_describes_every_route_and_every_described_route_answers() {
         "/api/design",
         "/api/trends",
         "/api/uploads/referrals",
+        "/api/uploads/premises/{layer}",
+        "/api/uploads/boundaries/{name}",
         "/api/premises/{id}",
         "/api/hotspots",
         "/api/projection",

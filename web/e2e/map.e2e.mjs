@@ -133,6 +133,23 @@ try {
   // Access: colour by travel time to the default kind, read the legend, state and panel
   // against /api/access, then change kind and threshold.
   const meta = await (await fetch(`${base}/api/meta`)).json();
+  // The layers download as files: the need map as CSV, one row per area, the protected
+  // counts as the public layer has them; the equity table as a GeoPackage.
+  await page.waitForSelector('#equity-downloads a', { timeout: 30_000 }).catch(() => {});
+  const files = await page.evaluate(async () => {
+    const need = document.querySelector('#data-downloads a[data-format="csv"]');
+    const eq = document.querySelector('#equity-downloads a[data-format="gpkg"]');
+    if (!need || !eq) return null;
+    const text = await (await fetch(need.href)).text();
+    const head = new Uint8Array(await (await fetch(eq.href)).arrayBuffer()).slice(0, 15);
+    return { text, sqlite: String.fromCharCode(...head), sets: document.querySelectorAll('#data-downloads .download-row').length };
+  });
+  const needRows = (files?.text ?? '').trim().split('\n');
+  check(
+    'the need map downloads as CSV with one row per area, the equity table as a GeoPackage',
+    files !== null && needRows.length === meta.areas + 1 && needRows[0].startsWith('area_id,') && files.sqlite === 'SQLite format 3' && files.sets === 2 + (meta.boundary_sets?.length ?? 0),
+    JSON.stringify({ rows: needRows.length, areas: meta.areas, head: needRows[0]?.slice(0, 80), sqlite: files?.sqlite, sets: files?.sets }),
+  );
   const kinds = meta.premises_kinds ?? [];
   if (kinds.length) {
     const kind = kinds.includes('social_work_office') ? 'social_work_office' : kinds[0];
@@ -542,6 +559,23 @@ try {
         `${nNew} newly covered in the API, ${classes.filter((c) => c === 3).length} on the map, legend ${ui.legendNew}, layer ${ui.visible}`,
       );
       check('the equity table gives coverage by SIMD quintile', ui.equity === 5, String(ui.equity));
+      // The result's download links give the same sites as a file.
+      const dl = await page.evaluate(async () => {
+        const links = Array.from(document.querySelectorAll('#siting-result .downloads a'));
+        const csv = links.find((a) => a.dataset.format === 'csv' && a.dataset.table === 'sites');
+        const gpkg = links.find((a) => a.dataset.format === 'gpkg' && a.dataset.table === 'sites');
+        if (!csv || !gpkg) return { links: links.length };
+        const text = await (await fetch(csv.href)).text();
+        const head = new Uint8Array(await (await fetch(gpkg.href)).arrayBuffer()).slice(0, 15);
+        return { links: links.length, text, sqlite: String.fromCharCode(...head), name: csv.getAttribute('download') };
+      });
+      const rows = (dl.text ?? '').trim().split('\n');
+      const idCol = rows[0]?.split(',').indexOf('premises_id') ?? -1;
+      check(
+        'the siting result downloads as CSV with the API\'s sites, and as a GeoPackage',
+        dl.links === 6 && idCol >= 0 && JSON.stringify(rows.slice(1).map((r) => r.split(',')[idCol])) === JSON.stringify(sitingApi.sites.map((x) => x.premises_id)) && dl.sqlite === 'SQLite format 3' && /\.csv$/.test(dl.name ?? ''),
+        JSON.stringify({ links: dl.links, head: rows[0], sqlite: dl.sqlite, name: dl.name }),
+      );
       // Every star sits on its site: the marker's centre is where the map projects the site.
       const placed = await page.evaluate((sites) => {
         const map = window.__needmap.map;

@@ -94,6 +94,7 @@ import {
   type TrendsVariable,
   type Variable,
 } from './legend';
+import { downloadLinks } from './downloads';
 import {
   PROJECTION_HORIZON,
   RISING_LIMIT,
@@ -2294,6 +2295,20 @@ function setupBoundaries(m: MlMap, names: readonly string[]): void {
     },
   );
   if (names.length) showBoundary(m, 0);
+  renderDataDownloads(names);
+}
+
+/** Links to the map's layers as files (the protected figures the map shows). */
+function renderDataDownloads(boundarySets: readonly string[]): void {
+  const box = byId('data-downloads');
+  const links = [
+    downloadLinks(document, '/api/areas', 'need-map', [{ table: null, label: 'the need map' }]),
+    downloadLinks(document, '/api/premises', 'premises', [{ table: null, label: 'the premises' }]),
+    ...boundarySets.map((n) =>
+      downloadLinks(document, `/api/boundaries/${encodeURIComponent(n)}`, n, [{ table: null, label: humanize(n) }]),
+    ),
+  ];
+  box.replaceChildren(el('h2', { text: 'Download' }), ...links);
 }
 
 // ---------------------------------------------------------------- search
@@ -2422,7 +2437,10 @@ async function start(): Promise<void> {
   areasP.catch(() => {});
   premisesP.catch(() => {});
   getEquity()
-    .then((eq) => renderEquity(equityTable, eq))
+    .then((eq) => {
+      renderEquity(equityTable, eq);
+      byId('equity-downloads').replaceChildren(downloadLinks(document, '/api/equity', 'equity', undefined, ['csv', 'gpkg']));
+    })
     .catch((e: unknown) => renderEquityMessage(equityTable, `Could not load the equity table: ${describeError(e)}`, 'error'));
 
   try {

@@ -12,6 +12,7 @@ import {
   getScenario,
   getSiting,
   listScenarios,
+  sitingUrl,
   putScenario,
   type AreaProperties,
   type CompareArea,
@@ -28,6 +29,7 @@ import {
 } from './api';
 import { formatNumber, humanize, kindPhrase, quintileLabel } from './format';
 import { el } from './panels';
+import { downloadLinks } from './downloads';
 import {
   DEFAULT_HUB_KIND,
   DEFAULT_MODEL,
@@ -526,6 +528,10 @@ export function initPlanning(ctx: PlanningContext, containers: { siting: HTMLEle
       show,
       legendBlock(legend, 'siting-legend'),
       el('div', { class: 'table-scroll' }, equityTable(r, !!q.baseline)),
+      downloadLinks(document, sitingUrl(q), `siting-${String(r.model)}`, [
+        { table: 'sites', label: 'the sites' },
+        { table: 'areas', label: 'each area’s site and travel time' },
+      ]),
       saveBlock(q, r),
     );
     renderSitingShowButton();

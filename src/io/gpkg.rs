@@ -177,6 +177,29 @@ impl GeoPackage {
                 self.path.display()
             )));
         }
+        // Opened before: nothing to write (each write would be a synced transaction).
+        if app == APPLICATION_ID {
+            let ready: i64 = c
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+                     AND name IN ('gpkg_spatial_ref_sys', 'gpkg_contents', 'gpkg_geometry_columns')",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.err(e))?;
+            if ready == 3 {
+                let srs: i64 = c
+                    .query_row(
+                        "SELECT count(*) FROM gpkg_spatial_ref_sys WHERE srs_id IN (-1, 0, 4326, 27700)",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| self.err(e))?;
+                if srs == 4 {
+                    return Ok(());
+                }
+            }
+        }
         c.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(|e| self.err(e))?;
         c.pragma_update(None, "user_version", USER_VERSION)

@@ -337,6 +337,21 @@ impl Store {
         let mut gp = GeoPackage::open(path)?;
         let c = gp.connection();
         let e = |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
+        // Opened before: the tables are there, and reading needs no write.
+        let have: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN
+                 ('needmap_uploads', 'needmap_premises_edits', 'needmap_scenarios', 'needmap_audit')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(e)?;
+        if have == 4 {
+            return Ok(Store {
+                gp,
+                path: path.to_path_buf(),
+            });
+        }
         c.execute_batch(
             "BEGIN;
             CREATE TABLE IF NOT EXISTS needmap_uploads (

@@ -22,6 +22,113 @@ pub struct PgStore {
     client: Client,
 }
 
+/// Connections kept for reuse, by connection string (a server opens the
+/// store for each request that needs it).
+static IDLE: std::sync::Mutex<Vec<(String, PgStore)>> = std::sync::Mutex::new(Vec::new());
+/// The most connections kept idle.
+const MAX_IDLE: usize = 8;
+
+/// A connection from the pool, given back when dropped (unless broken).
+pub struct Pooled {
+    url: String,
+    store: Option<PgStore>,
+}
+
+impl PgStore {
+    /// A connection to `url` from the pool, or a new one.
+    pub fn pooled(url: &str) -> Result<Pooled> {
+        let found = {
+            let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+            idle.iter()
+                .position(|(u, _)| u == url)
+                .map(|i| idle.swap_remove(i).1)
+        };
+        let store = match found {
+            Some(s) if !s.client.is_closed() => s,
+            _ => PgStore::connect(url)?,
+        };
+        Ok(Pooled {
+            url: url.to_string(),
+            store: Some(store),
+        })
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if let Some(s) = self.store.take() {
+            if !s.client.is_closed() {
+                let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+                if idle.len() < MAX_IDLE {
+                    idle.push((self.url.clone(), s));
+                }
+            }
+        }
+    }
+}
+
+impl Pooled {
+    fn s(&mut self) -> &mut PgStore {
+        // Present from `pooled` until `drop`.
+        self.store
+            .as_mut()
+            .expect("a pooled connection is held until dropped")
+    }
+}
+
+impl UploadStore for Pooled {
+    fn put(
+        &mut self,
+        kind: &str,
+        key: Option<&str>,
+        content: &[u8],
+        rows: usize,
+        user: &str,
+        resets: &[String],
+    ) -> Result<Put> {
+        self.s().put(kind, key, content, rows, user, resets)
+    }
+    fn current(&mut self, kind: &str) -> Result<Option<(Upload, Vec<u8>)>> {
+        self.s().current(kind)
+    }
+    fn uploads(&mut self) -> Result<Vec<(Upload, bool)>> {
+        self.s().uploads()
+    }
+    fn by_key(&mut self, key: &str) -> Result<Option<Upload>> {
+        self.s().by_key(key)
+    }
+    fn premises_version(&mut self, premises_id: &str) -> Result<i64> {
+        self.s().premises_version(premises_id)
+    }
+    fn edit_premises(
+        &mut self,
+        premises_id: &str,
+        expected: i64,
+        edit: &serde_json::Value,
+        user: &str,
+    ) -> Result<std::result::Result<i64, i64>> {
+        self.s().edit_premises(premises_id, expected, edit, user)
+    }
+    fn premises_edits(&mut self) -> Result<Vec<(String, i64, serde_json::Value)>> {
+        self.s().premises_edits()
+    }
+    fn generation(&mut self) -> Result<(i64, i64)> {
+        self.s().generation()
+    }
+    fn scenario_put(&mut self, name: &str, body: Option<&str>, user: &str) -> Result<bool> {
+        self.s().scenario_put(name, body, user)
+    }
+    fn scenario_list(&mut self) -> Result<Vec<(String, String)>> {
+        self.s().scenario_list()
+    }
+    fn append_audit(&mut self, record: serde_json::Value) -> Result<String> {
+        self.s().append_audit(record)
+    }
+    fn audit_trail(&mut self) -> Result<Vec<serde_json::Value>> {
+        self.s().audit_trail()
+    }
+}
+
 fn err(e: postgres::Error) -> Error {
     match e.as_db_error() {
         Some(db) => Error::BadInput(format!(

@@ -300,7 +300,7 @@ pub fn open_store(cfg: &crate::Config, create: bool) -> Result<Option<Box<dyn Up
     if let Some(url) = &cfg.store.url {
         #[cfg(feature = "postgis")]
         {
-            return Ok(Some(Box::new(super::pgstore::PgStore::connect(url)?)));
+            return Ok(Some(Box::new(super::pgstore::PgStore::pooled(url)?)));
         }
         #[cfg(not(feature = "postgis"))]
         {

@@ -738,3 +738,93 @@ fn two_servers_share_one_postgis_store() {
     two_servers_share_one_store(&format!("\n[store]\nurl = \"{own}\"\nrefresh_s = 0.5\n"));
     drop_db();
 }
+
+/// A planner's GET /api/equity over a fresh connection: the status and the
+/// exact total, or what went wrong (never a panic).
+fn try_total(addr: std::net::SocketAddr) -> Result<f64, String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let req = format!(
+        "GET /api/equity HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {PLANNER}\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("no header end")?;
+    let status = head.split(' ').nth(1).unwrap_or("");
+    if status != "200" {
+        return Err(format!("status {status}: {body}"));
+    }
+    let v: Value = serde_json::from_str(body).map_err(|e| format!("{e}: {body}"))?;
+    v["total"]["referrals"]
+        .as_f64()
+        .ok_or_else(|| format!("no total: {body}"))
+}
+
+/// While uploads are validated, stored and swapped in, two clients keep
+/// asking: every request is answered (200), each from a whole state (the
+/// totals before or after some upload, never anything else), and the last
+/// answers are the last upload's.
+#[test]
+fn requests_are_answered_while_uploads_swap_the_state() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = workspace(dir.path());
+    let cfg = Config::load(&file).expect("config");
+    let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
+    // No per-client rate limit: the two readers ask as fast as they are answered.
+    let opts = ServeOptions {
+        client_rate_per_s: 0.0,
+        ..ServeOptions::default()
+    };
+    let live = LiveApp::new(
+        Arc::new(Prepared::with_options(atlas, &opts)),
+        file.clone(),
+        None,
+        opts,
+    );
+    let addr = serve_app(live.router());
+    let csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("csv");
+    let sizes: Vec<usize> = (0..5).map(|i| 60 + 40 * i).collect();
+    let mut valid: Vec<f64> = sizes.iter().map(|&n| n as f64).collect();
+    valid.push(300.0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, valid) = (stop.clone(), valid.clone());
+            std::thread::spawn(move || {
+                let (mut answered, mut bad) = (0usize, Vec::new());
+                while !stop.load(Ordering::Relaxed) {
+                    match try_total(addr) {
+                        Ok(t) if valid.contains(&t) => answered += 1,
+                        Ok(t) => bad.push(format!("total {t}")),
+                        Err(e) => bad.push(e),
+                    }
+                    if bad.len() > 5 {
+                        break;
+                    }
+                }
+                (answered, bad)
+            })
+        })
+        .collect();
+    for (i, n) in sizes.iter().enumerate() {
+        let body: String = csv.lines().take(n + 1).map(|l| format!("{l}\n")).collect();
+        let (st, v) = post(addr, Some(STEWARD), Some(&format!("swap-{i}")), &body);
+        assert_eq!(st, 201, "{v}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut answered = 0;
+    for r in readers {
+        let (a, bad) = r.join().expect("reader");
+        assert!(bad.is_empty(), "{bad:?}");
+        answered += a;
+    }
+    assert!(
+        answered >= 10,
+        "only {answered} requests answered during the uploads"
+    );
+    assert_eq!(total(addr), *sizes.last().expect("sizes") as f64);
+    eprintln!("{answered} requests answered during 5 uploads and swaps, none dropped");
+}

@@ -319,6 +319,12 @@ fn gpkg_column(c: &str) -> String {
 /// same name: a feature layer when the table has shapes, else an attribute table.
 pub fn write_gpkg(t: &Table, path: &Path) -> Result<()> {
     let mut gp = GeoPackage::open(path)?;
+    // A file to hand over: one file, and each page written once (a
+    // write-ahead log would write the layer twice, to the log and back).
+    // Where another program holds the file open, it stays in WAL mode.
+    let _ = gp
+        .connection()
+        .pragma_update(None, "journal_mode", "DELETE");
     let rows: Vec<Vec<crate::io::gpkg::Value>> = t
         .rows
         .iter()

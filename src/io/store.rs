@@ -794,8 +794,9 @@ pub fn upload(
         }
     }
     let tmp = std::env::temp_dir().join(format!(
-        "needmap-candidate-{}-{}.{}",
+        "needmap-candidate-{}-{}-{}.{}",
         std::process::id(),
+        crate::io::workspace::temp_seq(),
         &sha[..16],
         target.extension()
     ));

@@ -176,8 +176,9 @@ impl Sources<'_> {
         match uploaded {
             Some((u, content)) => {
                 let tmp = std::env::temp_dir().join(format!(
-                    "needmap-upload-{}-{}-{}.{ext}",
+                    "needmap-upload-{}-{}-{}-{}.{ext}",
                     std::process::id(),
+                    temp_seq(),
                     u.id,
                     &u.sha256[..12]
                 ));
@@ -1074,6 +1075,13 @@ fn load_premises(
 
 /// A file removed when dropped.
 struct TempFile(std::path::PathBuf);
+
+/// A number for a temporary file's name, new on each call in this process
+/// (loads run side by side in one process: tests, a server's reloads).
+pub fn temp_seq() -> u64 {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 impl Drop for TempFile {
     fn drop(&mut self) {

@@ -1915,33 +1915,51 @@ fn bench_nearest(
     Ok(())
 }
 
-fn bench_export(zones: &Path, out: &Path, repeat: usize) -> anyhow::Result<()> {
-    use crate::io::export::{write_gpkg, Shape, Table};
-    use crate::io::gpkg::Geometry;
+/// A zones GeoJSON for the benchmarks: the layer and each feature's polygons
+/// in British National Grid (empty where a feature has none).
+fn read_zones_bng(
+    zones: &Path,
+) -> anyhow::Result<(crate::io::vector::VectorLayer, Vec<geo::MultiPolygon<f64>>)> {
     use crate::io::report::Report;
-    use crate::io::vector::{read_vector, PropValue, RawGeometry};
+    use crate::io::vector::{read_vector, RawGeometry};
     use crate::spatial::crs::{Crs, ToWorking};
-    use geo::Area;
-
-    let t0 = Instant::now();
+    use rayon::prelude::*;
     let mut report = Report::new();
     let display = zones.display().to_string();
     let layer = read_vector(zones, &display, &mut report).ok_or_else(|| anyhow!("{report}"))?;
     let crs = layer.declared_crs.clone().unwrap_or(Crs::Wgs84);
     let tf = ToWorking::new(&crs)?;
+    let geoms = layer
+        .features
+        .par_iter()
+        .map(|f| {
+            let mut r = Report::new();
+            match &f.geometry {
+                Some(RawGeometry::Polygons(p)) => {
+                    crate::io::vector::polygons_to_working(p, &tf, &display, "", &mut r)
+                        .map(|g| g.0)
+                        .unwrap_or_else(|| geo::MultiPolygon(vec![]))
+                }
+                _ => geo::MultiPolygon(vec![]),
+            }
+        })
+        .collect();
+    Ok((layer, geoms))
+}
+
+fn bench_export(zones: &Path, out: &Path, repeat: usize) -> anyhow::Result<()> {
+    use crate::io::export::{write_gpkg, Shape, Table};
+    use crate::io::gpkg::Geometry;
+    use crate::io::vector::PropValue;
+    use geo::Area;
+
+    let t0 = Instant::now();
+    let (layer, geoms) = read_zones_bng(zones)?;
     let columns = layer.columns();
     let mut rows = Vec::with_capacity(layer.features.len());
     let mut shapes = Vec::with_capacity(layer.features.len());
     let mut area_m2 = 0.0;
-    for f in &layer.features {
-        let g = match &f.geometry {
-            Some(RawGeometry::Polygons(p)) => {
-                crate::io::vector::polygons_to_working(p, &tf, &display, "", &mut Report::new())
-                    .map(|g| g.0)
-                    .unwrap_or_else(|| geo::MultiPolygon(vec![]))
-            }
-            _ => geo::MultiPolygon(vec![]),
-        };
+    for (f, g) in layer.features.iter().zip(geoms) {
         area_m2 += g.unsigned_area();
         shapes.push(Some(Shape {
             bng: Geometry::MultiPolygon(g),
@@ -1998,36 +2016,14 @@ fn bench_assign(
     repeat: usize,
     threads: Option<usize>,
 ) -> anyhow::Result<()> {
-    use crate::io::report::Report;
-    use crate::io::vector::{read_vector, RawGeometry};
-    use crate::spatial::crs::{Crs, ToWorking};
     use crate::spatial::{AreaIndex, PreparedPolygon};
     use rayon::prelude::*;
 
     let t0 = Instant::now();
-    let mut report = Report::new();
-    let display = zones.display().to_string();
-    let layer = read_vector(zones, &display, &mut report).ok_or_else(|| anyhow!("{report}"))?;
-    let crs = layer.declared_crs.clone().unwrap_or(Crs::Wgs84);
-    let tf = ToWorking::new(&crs)?;
+    let (layer, geoms) = read_zones_bng(zones)?;
     if !layer.columns().iter().any(|c| c == id) {
-        bail!("{display}: no property {id:?}");
+        bail!("{}: no property {id:?}", zones.display());
     }
-    let geoms: Vec<geo::MultiPolygon<f64>> = layer
-        .features
-        .par_iter()
-        .map(|f| {
-            let mut r = Report::new();
-            match &f.geometry {
-                Some(RawGeometry::Polygons(p)) => {
-                    crate::io::vector::polygons_to_working(p, &tf, &display, "", &mut r)
-                        .map(|g| g.0)
-                        .unwrap_or_else(|| geo::MultiPolygon(vec![]))
-                }
-                _ => geo::MultiPolygon(vec![]),
-            }
-        })
-        .collect();
     let (xs, ys) = read_points(points, n)?;
     let load_s = t0.elapsed().as_secs_f64();
     let pool = rayon::ThreadPoolBuilder::new()

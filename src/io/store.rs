@@ -89,23 +89,7 @@ pub trait UploadStore: Send {
     fn audit_trail(&mut self) -> Result<Vec<serde_json::Value>>;
 }
 
-/// The next record of a hash chain after `(seq, hash)` of the last one:
-/// `seq`, `time` and `prev` are set and `hash` computed over the rest, as in
-/// the audit log file (`privacy::audit`).
-pub fn chain(last: Option<(i64, String)>, mut record: serde_json::Value) -> (i64, String, String) {
-    let (seq, prev) = match last {
-        Some((s, h)) => (s + 1, h),
-        None => (0, crate::privacy::audit::GENESIS.to_string()),
-    };
-    record["seq"] = serde_json::json!(seq);
-    if record.get("time").is_none() {
-        record["time"] = serde_json::json!(now());
-    }
-    record["prev"] = serde_json::json!(prev);
-    let hash = crate::privacy::audit::record_hash(&prev, &record);
-    record["hash"] = serde_json::json!(hash);
-    (seq, hash, record.to_string())
-}
+pub use crate::privacy::audit::chain;
 
 /// Now, UTC, to the millisecond.
 pub fn now() -> String {

@@ -13,6 +13,32 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+/// The next record of a hash chain after `(seq, hash)` of the last one:
+/// `seq`, `time` (unless given) and `prev` are set and `hash` computed over
+/// the rest. Returns `(seq, hash, the record's JSON text)`. Used for the log
+/// file and the store's trail alike.
+pub fn chain(last: Option<(i64, String)>, mut record: Value) -> (i64, String, String) {
+    let (seq, prev) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (0, GENESIS.to_string()),
+    };
+    record["seq"] = json!(seq);
+    if record.get("time").is_none() {
+        record["time"] = json!(chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string());
+    }
+    record["prev"] = json!(prev);
+    let hash = record_hash(&prev, &record);
+    record["hash"] = json!(hash);
+    (seq, hash, record.to_string())
+}
+
+/// Where a log's records go instead of a file: a function appending one
+/// record to a shared trail (the workspace store, given by the server) and
+/// returning its hash.
+pub type Sink = Box<dyn Fn(Value) -> Result<String, String> + Send + Sync>;
+
 /// The `prev` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -28,13 +54,12 @@ pub struct Access<'a> {
     pub rows: usize,
 }
 
-/// An append-only, hash-chained log file, or the workspace store's trail
-/// (where servers share a store, so that one trail covers them all).
-#[derive(Debug)]
+/// An append-only, hash-chained log file, or a shared trail (the store's,
+/// where servers share a store, so that one trail covers them all).
 pub struct AuditLog {
     path: PathBuf,
-    /// Append to this workspace's store instead of the file.
-    store: Option<Box<crate::Config>>,
+    /// Append here instead of the file.
+    sink: Option<Sink>,
     /// (next sequence number, last hash), read from the file on first use.
     state: std::sync::Mutex<Option<(u64, String)>>,
 }
@@ -47,21 +72,30 @@ pub fn record_hash(prev: &str, record: &Value) -> String {
     format!("{:x}", h.finalize())
 }
 
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.path)
+            .field("sink", &self.sink.is_some())
+            .finish()
+    }
+}
+
 impl AuditLog {
     pub fn new(path: PathBuf) -> AuditLog {
         AuditLog {
             path,
-            store: None,
+            sink: None,
             state: std::sync::Mutex::new(None),
         }
     }
 
-    /// A log kept in the workspace store's hash-chained trail (`io::store`),
-    /// each record appended in one transaction before the data is returned.
-    pub fn in_store(cfg: &crate::Config) -> AuditLog {
+    /// A log whose records go to `sink` (which chains them, as the store's
+    /// trail does, in one transaction each) before the data is returned.
+    pub fn with_sink(sink: Sink) -> AuditLog {
         AuditLog {
             path: PathBuf::new(),
-            store: Some(Box::new(cfg.clone())),
+            sink: Some(sink),
             state: std::sync::Mutex::new(None),
         }
     }
@@ -72,21 +106,18 @@ impl AuditLog {
 
     /// Append a record (flushed to disk) and return its hash.
     pub fn append(&self, a: &Access<'_>) -> Result<String, String> {
-        if let Some(cfg) = &self.store {
-            let mut store = crate::io::store::open_store(cfg, true)
-                .map_err(|e| e.to_string())?
-                .ok_or("no store")?;
-            return store
-                .append_audit(json!({
-                    "action": "raw_data_access",
-                    "user": a.user,
-                    "role": a.role,
-                    "route": a.route,
-                    "query": a.query,
-                    "purpose": a.purpose,
-                    "rows": a.rows,
-                }))
-                .map_err(|e| e.to_string());
+        let record = json!({
+            "user": a.user,
+            "role": a.role,
+            "route": a.route,
+            "query": a.query,
+            "purpose": a.purpose,
+            "rows": a.rows,
+        });
+        if let Some(sink) = &self.sink {
+            let mut record = record;
+            record["action"] = json!("raw_data_access");
+            return sink(record);
         }
         let mut verified = self
             .state
@@ -122,20 +153,8 @@ impl AuditLog {
         } else {
             last_record(&mut f).map_err(|e| format!("{}: {e}", self.path.display()))?
         };
-        *verified = Some((seq, prev.clone()));
-        let mut rec = json!({
-            "seq": seq,
-            "time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-            "user": a.user,
-            "role": a.role,
-            "route": a.route,
-            "query": a.query,
-            "purpose": a.purpose,
-            "rows": a.rows,
-            "prev": prev,
-        });
-        let hash = record_hash(&prev, &rec);
-        rec["hash"] = json!(hash);
+        let last = (seq > 0).then(|| (seq as i64 - 1, prev));
+        let (_, hash, rec) = chain(last, record);
         writeln!(f, "{rec}").map_err(|e| format!("{}: {e}", self.path.display()))?;
         f.sync_all()
             .map_err(|e| format!("{}: {e}", self.path.display()))?;

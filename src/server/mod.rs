@@ -160,7 +160,13 @@ impl Prepared {
             users: crate::privacy::auth::Users::from_config(&atlas.config.auth).unwrap_or_default(),
             // Servers sharing a store keep one trail in it; otherwise a file.
             audit: if atlas.config.store.url.is_some() {
-                crate::privacy::audit::AuditLog::in_store(&atlas.config)
+                let cfg = atlas.config.clone();
+                crate::privacy::audit::AuditLog::with_sink(Box::new(move |record| {
+                    let mut store = crate::io::store::open_store(&cfg, true)
+                        .map_err(|e| e.to_string())?
+                        .ok_or("no store")?;
+                    store.append_audit(record).map_err(|e| e.to_string())
+                }))
             } else {
                 crate::privacy::audit::AuditLog::new(
                     atlas.config.resolve(

@@ -1185,6 +1185,24 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
+/// The test database's connection string (`NEEDMAP_TEST_PG_URL`), or `None`
+/// with the reason printed; CI builds the postgis feature with a database
+/// (scripts/test starts one), so there its absence is a failure.
+#[cfg(feature = "postgis")]
+pub fn pg_url() -> Option<String> {
+    match std::env::var("NEEDMAP_TEST_PG_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI builds the postgis feature with a database: NEEDMAP_TEST_PG_URL is not set"
+            );
+            eprintln!("skipping: NEEDMAP_TEST_PG_URL is not set");
+            None
+        }
+    }
+}
+
 /// A new database of its own on the test server (`NEEDMAP_TEST_PG_URL`):
 /// its connection string, and a function dropping it.
 #[cfg(feature = "postgis")]

@@ -56,15 +56,27 @@ fn post(
     key: Option<&str>,
     body: &str,
 ) -> (u16, Value) {
+    post_to(addr, token, "/api/uploads/referrals", "text/csv", key, body)
+}
+
+/// An upload: the status and the JSON answer.
+fn post_to(
+    addr: std::net::SocketAddr,
+    token: Option<&str>,
+    path: &str,
+    content_type: &str,
+    key: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
     let auth = token.map(|t| format!("Bearer {t}"));
-    let mut h: Vec<(&str, &str)> = vec![("Content-Type", "text/csv")];
+    let mut h: Vec<(&str, &str)> = vec![("Content-Type", content_type)];
     if let Some(a) = &auth {
         h.push(("Authorization", a));
     }
     if let Some(k) = key {
         h.push(("Idempotency-Key", k));
     }
-    let (st, _, b) = http_send(addr, "POST", "/api/uploads/referrals", &h, body.as_bytes());
+    let (st, _, b) = http_send(addr, "POST", path, &h, body.as_bytes());
     (st, serde_json::from_str(&b).unwrap_or(Value::Null))
 }
 
@@ -406,16 +418,7 @@ fn post_layer(
     key: Option<&str>,
     body: &str,
 ) -> (u16, Value) {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let mut h: Vec<(&str, &str)> = vec![("Content-Type", "application/geo+json")];
-    if let Some(a) = &auth {
-        h.push(("Authorization", a));
-    }
-    if let Some(k) = key {
-        h.push(("Idempotency-Key", k));
-    }
-    let (st, _, b) = http_send(addr, "POST", path, &h, body.as_bytes());
-    (st, serde_json::from_str(&b).unwrap_or(Value::Null))
+    post_to(addr, token, path, "application/geo+json", key, body)
 }
 
 fn get_json(addr: std::net::SocketAddr, path: &str) -> Value {
@@ -725,12 +728,7 @@ fn two_servers_share_one_geopackage_store() {
 #[cfg(feature = "postgis")]
 #[test]
 fn two_servers_share_one_postgis_store() {
-    let Ok(url) = std::env::var("NEEDMAP_TEST_PG_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI builds the postgis feature with a database: NEEDMAP_TEST_PG_URL is not set"
-        );
-        eprintln!("skipping: NEEDMAP_TEST_PG_URL is not set");
+    let Some(url) = super::pg_url() else {
         return;
     };
     // A database of its own, so that other tests' uploads are not this workspace's.

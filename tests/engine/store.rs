@@ -197,12 +197,7 @@ fn the_geopackage_store_passes_the_suite() {
 #[test]
 fn the_postgis_store_passes_the_suite() {
     use needmap::io::pgstore::PgStore;
-    let Ok(url) = std::env::var("NEEDMAP_TEST_PG_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI builds the postgis feature with a database: NEEDMAP_TEST_PG_URL is not set"
-        );
-        eprintln!("skipping the PostGIS store suite: NEEDMAP_TEST_PG_URL is not set");
+    let Some(url) = crate::api::pg_url() else {
         return;
     };
     let tag = format!("pg{}", std::process::id());

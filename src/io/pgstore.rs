@@ -22,11 +22,47 @@ pub struct PgStore {
     client: Client,
 }
 
-/// Connections kept for reuse, by connection string (a server opens the
-/// store for each request that needs it).
-static IDLE: std::sync::Mutex<Vec<(String, PgStore)>> = std::sync::Mutex::new(Vec::new());
-/// The most connections kept idle.
+/// Connections (or anything holding one) kept for reuse, by connection
+/// string: a server opens the store for each request that needs it, and
+/// cuts tiles one request at a time.
+pub struct Pool<T> {
+    idle: std::sync::Mutex<Vec<(String, T)>>,
+}
+
+/// The most kept idle in one pool.
 const MAX_IDLE: usize = 8;
+
+impl<T> Pool<T> {
+    pub const fn new() -> Pool<T> {
+        Pool {
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// One kept for `url`, if any.
+    pub fn take(&self, url: &str) -> Option<T> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let i = idle.iter().position(|(u, _)| u == url)?;
+        Some(idle.swap_remove(i).1)
+    }
+
+    /// Keep one for reuse (dropped when the pool is full).
+    pub fn give(&self, url: &str, t: T) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push((url.to_string(), t));
+        }
+    }
+}
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Pool::new()
+    }
+}
+
+/// Store connections kept for reuse (their schema is set up).
+static STORES: Pool<PgStore> = Pool::new();
 
 /// A connection from the pool, given back when dropped (unless broken).
 pub struct Pooled {
@@ -37,13 +73,7 @@ pub struct Pooled {
 impl PgStore {
     /// A connection to `url` from the pool, or a new one.
     pub fn pooled(url: &str) -> Result<Pooled> {
-        let found = {
-            let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
-            idle.iter()
-                .position(|(u, _)| u == url)
-                .map(|i| idle.swap_remove(i).1)
-        };
-        let store = match found {
+        let store = match STORES.take(url) {
             Some(s) if !s.client.is_closed() => s,
             _ => PgStore::connect(url)?,
         };
@@ -56,13 +86,8 @@ impl PgStore {
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        if let Some(s) = self.store.take() {
-            if !s.client.is_closed() {
-                let mut idle = IDLE.lock().unwrap_or_else(|e| e.into_inner());
-                if idle.len() < MAX_IDLE {
-                    idle.push((self.url.clone(), s));
-                }
-            }
+        if let Some(s) = self.store.take().filter(|s| !s.client.is_closed()) {
+            STORES.give(&self.url, s);
         }
     }
 }

@@ -10,12 +10,11 @@
 //! `needmap_tile_layers`), under an advisory lock, so servers starting
 //! together write it once; each layer is replaced in one transaction.
 
-use std::sync::Mutex;
-
 use geo::MultiPolygon;
 use postgres::{Client, NoTls};
 use sha2::{Digest, Sha256};
 
+use super::pgstore::Pool;
 use crate::error::{Error, Result};
 // Tile extent and buffer (tile units): the same as the in-process tiles.
 use crate::spatial::tiles::{BUFFER, EXTENT};
@@ -34,10 +33,12 @@ pub struct LayerRows<'a> {
     pub features: Vec<(&'a MultiPolygon<f64>, serde_json::Value)>,
 }
 
-/// Tiles from PostGIS: a few connections kept for reuse.
+/// Connections kept for reuse between tiles.
+static CLIENTS: Pool<Client> = Pool::new();
+
+/// Tiles from PostGIS.
 pub struct PgTiles {
     url: String,
-    idle: Mutex<Vec<Client>>,
 }
 
 impl std::fmt::Debug for PgTiles {
@@ -111,17 +112,16 @@ impl PgTiles {
             .map_err(err)?;
             tx.commit().map_err(err)?;
         }
+        CLIENTS.give(url, c);
         Ok(PgTiles {
             url: url.to_string(),
-            idle: Mutex::new(vec![c]),
         })
     }
 
     /// One tile of a layer as Mapbox Vector Tile bytes (empty when no feature
     /// reaches it); feature ids are the features' numbers, as in-process.
     pub fn tile(&self, layer: &str, z: u8, x: u32, y: u32) -> Result<Vec<u8>> {
-        let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut c = match taken {
+        let mut c = match CLIENTS.take(&self.url) {
             Some(c) if !c.is_closed() => c,
             _ => Client::connect(&self.url, NoTls).map_err(err)?,
         };
@@ -139,10 +139,7 @@ impl PgTiles {
             )
             .map_err(err)?;
         let bytes: Option<Vec<u8>> = row.get(0);
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < 8 {
-            idle.push(c);
-        }
+        CLIENTS.give(&self.url, c);
         Ok(bytes.unwrap_or_default())
     }
 }

@@ -182,13 +182,7 @@ impl UploadStore for Store {
             .map_err(|e| self.err(e))
     }
     fn scenario_put(&mut self, name: &str, body: Option<&str>, user: &str) -> Result<bool> {
-        let path = self.path.clone();
-        let e = |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
-        let tx = self
-            .gp
-            .connection()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(e)?;
+        let (tx, e) = self.write()?;
         let existed: bool = tx
             .query_row(
                 "SELECT body IS NOT NULL FROM needmap_scenarios WHERE name = ?1 ORDER BY id DESC LIMIT 1",
@@ -226,13 +220,7 @@ impl UploadStore for Store {
             .map_err(|e| self.err(e))
     }
     fn append_audit(&mut self, record: serde_json::Value) -> Result<String> {
-        let path = self.path.clone();
-        let e = |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
-        let tx = self
-            .gp
-            .connection()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(e)?;
+        let (tx, e) = self.write()?;
         let hash = sqlite_audit(&tx, record).map_err(e)?;
         tx.commit().map_err(e)?;
         Ok(hash)
@@ -388,6 +376,25 @@ impl Store {
         Error::BadInput(format!("{}: {e}", self.path.display()))
     }
 
+    /// A write transaction, holding the write lock from the start (so a
+    /// read-then-write inside it cannot race another writer), and the error
+    /// mapping for this file.
+    fn write(
+        &mut self,
+    ) -> Result<(
+        rusqlite::Transaction<'_>,
+        impl Fn(rusqlite::Error) -> Error + Copy + '_,
+    )> {
+        let path = &self.path;
+        let e = move |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
+        let tx = self
+            .gp
+            .connection()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(e)?;
+        Ok((tx, e))
+    }
+
     /// Store an upload of `kind` in one transaction. With an idempotency key
     /// seen before: the earlier upload if the content is the same, an error
     /// if it differs.
@@ -401,12 +408,7 @@ impl Store {
         resets: &[String],
     ) -> Result<Put> {
         let sha = sha256_hex(content);
-        let path = self.path.clone();
-        let e = |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
-        let c = self.gp.connection();
-        let tx = c
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(e)?;
+        let (tx, e) = self.write()?;
         if let Some(k) = key {
             let found = tx
                 .query_row(
@@ -508,13 +510,7 @@ impl Store {
         edit: &serde_json::Value,
         user: &str,
     ) -> Result<std::result::Result<i64, i64>> {
-        let path = self.path.clone();
-        let e = |e: rusqlite::Error| Error::BadInput(format!("{}: {e}", path.display()));
-        let tx = self
-            .gp
-            .connection()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(e)?;
+        let (tx, e) = self.write()?;
         let current: i64 = tx
             .query_row(
                 "SELECT coalesce(max(version), 0) FROM needmap_premises_edits WHERE premises_id = ?1",
@@ -810,7 +806,7 @@ pub fn upload(
             let ids: Vec<String> = atlas
                 .premises
                 .iter()
-                .filter(|p| p.source == "upload")
+                .filter(|p| p.source == crate::io::workspace::CANDIDATE)
                 .map(|p| p.code.clone())
                 .collect();
             (ids.len(), ids)
@@ -839,22 +835,8 @@ pub fn upload(
         })?;
     match put {
         Put::Replayed(u) => Ok(Uploaded::Replayed(u)),
-        Put::Stored(u) => {
-            drop(store);
-            // What a restart would load. Referrals and boundaries: the load
-            // above exactly. Premises: again, without the superseded edits.
-            let atlas = match target {
-                Target::Premises(_) => {
-                    load_workspace(cfg, &LoadOptions::default()).map_err(|r| {
-                        UploadError::Store(format!(
-                            "stored as upload #{}, but the workspace did not load again: {r}",
-                            u.id
-                        ))
-                    })?
-                }
-                _ => atlas,
-            };
-            Ok(Uploaded::Stored(u, Box::new(atlas)))
-        }
+        // What a restart would load: the load above (which left out the
+        // edits a premises upload supersedes).
+        Put::Stored(u) => Ok(Uploaded::Stored(u, Box::new(atlas))),
     }
 }

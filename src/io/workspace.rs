@@ -142,6 +142,10 @@ pub fn premises_layer_name(pc: &PremisesConfig) -> String {
         .unwrap_or_default()
 }
 
+/// The name shown for (and the `source` of premises read from) the upload
+/// being validated.
+pub const CANDIDATE: &str = "upload";
+
 /// Where a layer is read from: the candidate being validated, else the
 /// store's newest upload of its kind, else the file the workspace names.
 struct Sources<'a> {
@@ -162,7 +166,7 @@ impl Sources<'_> {
     ) -> (PathBuf, String, Option<TempFile>) {
         if let Some((k, path)) = &self.candidate {
             if k == kind {
-                return (path.clone(), "upload".to_string(), None);
+                return (path.clone(), CANDIDATE.to_string(), None);
             }
         }
         let uploaded = match self.store.as_mut().map(|s| s.current(kind)) {
@@ -709,28 +713,19 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
     // Premises are named by id in edits, scenarios and the API: one id, one premises.
     {
         let mut first: HashMap<&str, &Premises> = HashMap::new();
-        let mut dups = Vec::new();
         for p in &premises {
-            if let Some(q) = first.insert(p.code.as_str(), p) {
-                dups.push((
-                    p.source.clone(),
-                    p.code.clone(),
-                    p.name.clone(),
-                    q.source.clone(),
-                    q.name.clone(),
-                ));
-                first.insert(q.code.as_str(), q);
+            let q = *first.entry(p.code.as_str()).or_insert(p);
+            if std::ptr::eq(q, p) {
+                continue;
             }
-        }
-        for (source, code, name, other_source, other_name) in dups {
-            let other = if other_source == source {
-                other_name
+            let other = if q.source == p.source {
+                q.name.clone()
             } else {
-                format!("{other_name}, in {other_source}")
+                format!("{}, in {}", q.name, q.source)
             };
             report.error(
-                &source,
-                Some(format!("premises {code:?} ({name})")),
+                &p.source,
+                Some(format!("premises {:?} ({})", p.code, p.name)),
                 format!("another premises ({other}) has the same id; edits, scenarios and the API name premises by id, so set [[premises]] id to a column with one value per premises"),
             );
         }
@@ -761,6 +756,9 @@ pub fn load_workspace(cfg: &Config, opts: &LoadOptions) -> Result<Atlas, Report>
                     let what = Some(format!("premises {id:?}, edit {version}"));
                     match serde_json::from_value::<super::store::PremisesEdit>(edit) {
                         Ok(e) => match premises.iter_mut().find(|p| p.code == id) {
+                            // A premises layer being uploaded supersedes the
+                            // edits made before it, as its reset edits will.
+                            Some(p) if p.source == CANDIDATE => {}
                             Some(p) => {
                                 if let Err(m) = e.apply(p) {
                                     report.error(&shown, what, m);

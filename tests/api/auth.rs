@@ -6,10 +6,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use axum::body::{to_bytes, Body};
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use needmap::demo::{write_demo, DemoSpec};
 use needmap::io::workspace::{load_workspace, LoadOptions};
@@ -60,16 +58,7 @@ pub(super) fn fx() -> &'static Fx {
 }
 
 async fn get(state: &AppState, uri: &str, token: Option<&str>) -> (StatusCode, Value) {
-    let mut req = Request::builder().uri(uri);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = router(state.clone(), None)
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let status = resp.status();
-    let bytes = to_bytes(resp.into_body(), 64 << 20).await.expect("body");
+    let (status, _, bytes) = super::send_get(&router(state.clone(), None), uri, token).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),

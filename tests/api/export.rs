@@ -7,10 +7,8 @@
 
 use std::collections::HashMap;
 
-use axum::body::{to_bytes, Body};
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use needmap::server::{router, AppState};
 
@@ -22,22 +20,12 @@ async fn fetch(
     uri: &str,
     token: Option<&str>,
 ) -> (StatusCode, HashMap<String, String>, Vec<u8>) {
-    let mut req = Request::builder().uri(uri);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = router(state.clone(), None)
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let status = resp.status();
-    let headers = resp
-        .headers()
+    let (status, headers, body) = super::send_get(&router(state.clone(), None), uri, token).await;
+    let headers = headers
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
-    let body = to_bytes(resp.into_body(), 256 << 20).await.expect("body");
-    (status, headers, body.to_vec())
+    (status, headers, body)
 }
 
 fn with_format(uri: &str, format: &str) -> String {

@@ -1225,3 +1225,25 @@ pub fn pg_database(url: &str, tag: &str) -> (String, impl FnOnce()) {
         }
     })
 }
+
+/// A GET through a router in-process, with an optional bearer token: the
+/// status, the headers and the body.
+pub async fn send_get(
+    app: &Router,
+    uri: &str,
+    token: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut req = Request::builder().uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = to_bytes(resp.into_body(), 256 << 20).await.expect("body");
+    (status, headers, body.to_vec())
+}

@@ -6,10 +6,8 @@
 
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use geo::{BoundingRect, Intersects};
-use tower::ServiceExt;
 
 use needmap::demo::{write_demo, DemoSpec};
 use needmap::io::workspace::{load_workspace, LoadOptions};
@@ -19,25 +17,10 @@ use needmap::Config;
 use super::{decode_tile, tile_of};
 
 async fn tile(app: &axum::Router, uri: &str) -> Option<Vec<u8>> {
-    let resp = app
-        .clone()
-        .oneshot(
-            Request::builder()
-                .uri(uri)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    match resp.status() {
-        StatusCode::NO_CONTENT => None,
-        StatusCode::OK => Some(
-            to_bytes(resp.into_body(), 64 << 20)
-                .await
-                .expect("body")
-                .to_vec(),
-        ),
-        s => panic!("{uri}: {s}"),
+    match super::send_get(app, uri, None).await {
+        (StatusCode::NO_CONTENT, _, _) => None,
+        (StatusCode::OK, _, body) => Some(body),
+        (s, _, _) => panic!("{uri}: {s}"),
     }
 }
 

@@ -37,6 +37,27 @@ pub fn workspace(dir: &std::path::Path) -> std::path::PathBuf {
     summary.config
 }
 
+/// The workspace `file` (loaded as `atlas`) served as `needmap serve`
+/// serves it, through the swap that uploads use, on a loopback port.
+fn serve_live(
+    atlas: needmap::io::workspace::Atlas,
+    file: &std::path::Path,
+    opts: ServeOptions,
+) -> std::net::SocketAddr {
+    let live = LiveApp::new(
+        Arc::new(Prepared::with_options(atlas, &opts)),
+        file.to_path_buf(),
+        None,
+        opts,
+    );
+    serve_app(live.router())
+}
+
+/// The header and the first `n` rows of a CSV.
+fn head(csv: &str, n: usize) -> String {
+    csv.lines().take(n + 1).map(|l| format!("{l}\n")).collect()
+}
+
 fn total(addr: std::net::SocketAddr) -> f64 {
     let (st, _, body) = http_raw(
         addr,
@@ -86,18 +107,11 @@ fn uploads_are_validated_stored_once_and_swapped_in() {
     let file = workspace(dir.path());
     let cfg = Config::load(&file).expect("config");
     let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
-    let opts = ServeOptions::default();
-    let live = LiveApp::new(
-        Arc::new(Prepared::with_options(atlas, &opts)),
-        file.clone(),
-        None,
-        opts,
-    );
-    let addr = serve_app(live.router());
+    let addr = serve_live(atlas, &file, ServeOptions::default());
     assert_eq!(total(addr), 300.0);
 
     let csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("csv");
-    let first_100: String = csv.lines().take(101).map(|l| format!("{l}\n")).collect();
+    let first_100 = head(&csv, 100);
     // Only data stewards.
     assert_eq!(post(addr, None, None, &first_100).0, 401);
     assert_eq!(post(addr, Some(PLANNER), None, &first_100).0, 403);
@@ -111,7 +125,7 @@ fn uploads_are_validated_stored_once_and_swapped_in() {
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["replayed"], true);
     // The same key for other content: a conflict.
-    let first_50: String = csv.lines().take(51).map(|l| format!("{l}\n")).collect();
+    let first_50 = head(&csv, 50);
     let (st, v) = post(addr, Some(STEWARD), Some("extract-1"), &first_50);
     assert_eq!(st, 409, "{v}");
     // Invalid extracts: named problems, nothing stored, nothing changed.
@@ -323,14 +337,7 @@ fn concurrent_premises_edits_never_overwrite_each_other() {
     let cfg = Config::load(&file).expect("config");
     let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
     let id = atlas.premises[0].code.clone();
-    let opts = ServeOptions::default();
-    let live = LiveApp::new(
-        Arc::new(Prepared::with_options(atlas, &opts)),
-        file.clone(),
-        None,
-        opts,
-    );
-    let addr = serve_app(live.router());
+    let addr = serve_live(atlas, &file, ServeOptions::default());
 
     let (tag_a, _) = get_premises(addr, &id);
     let (tag_b, _) = get_premises(addr, &id);
@@ -439,14 +446,7 @@ fn premises_layers_and_boundary_sets_are_uploaded_validated_and_swapped_in() {
     let cfg = Config::load(&file).expect("config");
     let atlas = load_workspace(&cfg, &LoadOptions::default()).unwrap_or_else(|r| panic!("{r}"));
     let n = atlas.premises.len();
-    let opts = ServeOptions::default();
-    let live = LiveApp::new(
-        Arc::new(Prepared::with_options(atlas, &opts)),
-        file.clone(),
-        None,
-        opts,
-    );
-    let addr = serve_app(live.router());
+    let addr = serve_live(atlas, &file, ServeOptions::default());
     let layer: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("premises.geojson")).expect("premises"),
     )
@@ -637,7 +637,7 @@ fn two_servers_share_one_store(store_toml: &str) {
     };
     // An extract uploaded through A is served by B.
     let csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("csv");
-    let first_100: String = csv.lines().take(101).map(|l| format!("{l}\n")).collect();
+    let first_100 = head(&csv, 100);
     let (st, v) = post(a.addr, Some(STEWARD), Some("shared-1"), &first_100);
     assert_eq!(st, 201, "{v}");
     assert_eq!(total(a.addr), 100.0);
@@ -776,13 +776,7 @@ fn requests_are_answered_while_uploads_swap_the_state() {
         client_rate_per_s: 0.0,
         ..ServeOptions::default()
     };
-    let live = LiveApp::new(
-        Arc::new(Prepared::with_options(atlas, &opts)),
-        file.clone(),
-        None,
-        opts,
-    );
-    let addr = serve_app(live.router());
+    let addr = serve_live(atlas, &file, opts);
     let csv = std::fs::read_to_string(dir.path().join("referrals.csv")).expect("csv");
     let sizes: Vec<usize> = (0..5).map(|i| 60 + 40 * i).collect();
     let mut valid: Vec<f64> = sizes.iter().map(|&n| n as f64).collect();
@@ -808,7 +802,7 @@ fn requests_are_answered_while_uploads_swap_the_state() {
         })
         .collect();
     for (i, n) in sizes.iter().enumerate() {
-        let body: String = csv.lines().take(n + 1).map(|l| format!("{l}\n")).collect();
+        let body = head(&csv, *n);
         let (st, v) = post(addr, Some(STEWARD), Some(&format!("swap-{i}")), &body);
         assert_eq!(st, 201, "{v}");
     }

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
-fn needmap(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn needmap(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_needmap"))
         .current_dir(dir)
         .args(args)

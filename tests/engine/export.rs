@@ -4,24 +4,15 @@
 //! quoting survives a name holding a comma, a quote and a newline.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
-use axum::http::Request;
 use serde_json::Value;
-use tower::ServiceExt;
 
 use needmap::io::gpkg::GeoPackage;
 use needmap::server::{router, Prepared};
 
-fn needmap(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_needmap"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run needmap")
-}
+use super::cli::needmap;
 
 fn text(o: &Output) -> String {
     format!(
@@ -70,20 +61,10 @@ async fn api(dir: &Path, uri: &str) -> Vec<u8> {
     let cfg = needmap::Config::load(&dir.join("D/needmap.toml")).expect("config");
     let atlas = needmap::io::workspace::load_workspace(&cfg, &Default::default())
         .unwrap_or_else(|r| panic!("{r}"));
-    let resp = router(Arc::new(Prepared::new(atlas)), None)
-        .oneshot(
-            Request::builder()
-                .uri(uri)
-                .body(Body::empty())
-                .expect("req"),
-        )
-        .await
-        .expect("response");
-    assert!(resp.status().is_success(), "{uri}: {}", resp.status());
-    to_bytes(resp.into_body(), 256 << 20)
-        .await
-        .expect("body")
-        .to_vec()
+    let app = router(Arc::new(Prepared::new(atlas)), None);
+    let (status, _, body) = crate::api::send_get(&app, uri, None).await;
+    assert!(status.is_success(), "{uri}: {status}");
+    body
 }
 
 fn csv_rows(b: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
